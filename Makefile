@@ -1,0 +1,58 @@
+# mobilec: every target sets up what it needs itself (venv, pip packages, Debian packages).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
+MODELS := build/models
+CC ?= cc
+
+.PHONY: all setup sysdeps test test-runtime test-python demo models clean help
+
+help:
+	@echo "make demo   export MCi1 (256x256), compile it to generated/mci1_model.c, build, run, verify"
+	@echo "make test   all tests: runtime kernels (cmocka, also under ASan/UBSan) and pytest"
+	@echo "make models full-resolution verify of every encoder in every form"
+
+# Debian packages the C side needs; installed only when missing (needs root or sudo).
+sysdeps:
+	@missing=""; \
+	[ -f /usr/include/cmocka.h ] || missing="$$missing libcmocka-dev"; \
+	command -v $(CC) >/dev/null || missing="$$missing gcc"; \
+	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	# torch is pinned: an unpinned install pulls several GB.
+	$(VENV)/bin/pip install -q torch==2.14.1 torchvision==0.29.1 -r requirements.txt
+	$(VENV)/bin/pip install -q --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: sysdeps $(STAMP)
+
+test: setup test-runtime test-python
+
+test-runtime: sysdeps
+	$(MAKE) -C tests/runtime run
+
+test-python: $(STAMP)
+	$(PY) -m pytest -q tests
+
+demo: setup
+	$(PY) -m compiler.cli export mci1 --resolution 256 -o $(MODELS)/mci1.onnx --reference
+	$(PY) -m compiler.cli compile $(MODELS)/mci1.onnx --name mci1 -o generated/mci1_model.c
+	$(PY) -m compiler.cli verify $(MODELS)/mci1.onnx --name mci1 --seeds 2
+	$(PY) -m compiler.cli verify $(MODELS)/mci1.onnx --name mci1 --input $(MODELS)/mci1_input.bin --expect $(MODELS)/mci1_output_fp64.bin
+
+models: setup
+	$(PY) tests/models/full_resolution.py
+
+clean:
+	rm -rf build generated/*_model.[ch]

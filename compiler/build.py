@@ -1,0 +1,75 @@
+"""Build generated code with the system C compiler: the runtime once per target and
+compiler (cached by a hash of its sources), then model + driver against it."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .errors import MobilecError
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNTIME = ROOT / "runtime"
+CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
+# Flags each target adds (the generic target is portable C99 and adds none).
+TARGET_FLAGS: dict[str, list[str]] = {"generic": []}
+
+
+def cc() -> str:
+    compiler = os.environ.get("CC", "cc")
+    if shutil.which(compiler) is None:
+        raise MobilecError(f"no C compiler '{compiler}' found (set CC)")
+    return compiler
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("MOBILEC_CACHE", ROOT / "build" / "cache"))
+
+
+def _run(cmd: list[str], what: str) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        raise MobilecError(f"{what} failed: {' '.join(cmd[:3])} ... exited {proc.returncode}")
+
+
+def runtime_library(target: str, extra_flags: list[str] | None = None) -> Path:
+    """libmcr.a for `target`, built once and reused while the runtime sources stay the same."""
+    sources = sorted((RUNTIME / "src").rglob("*.c"))
+    flags = CFLAGS + TARGET_FLAGS[target] + list(extra_flags or [])
+    h = hashlib.sha256()
+    h.update(" ".join([cc()] + flags).encode())
+    for p in sorted((RUNTIME).rglob("*.[ch]")):
+        h.update(str(p.relative_to(RUNTIME)).encode())
+        h.update(p.read_bytes())
+    out = cache_dir() / f"runtime-{target}-{h.hexdigest()[:16]}"
+    lib = out / "libmcr.a"
+    if lib.exists():
+        return lib
+    tmp = out.with_name(out.name + f".tmp{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    objs = []
+    for src in sources:
+        obj = tmp / (src.relative_to(RUNTIME / "src").as_posix().replace("/", "_") + ".o")
+        _run([cc(), *flags, "-I", str(RUNTIME / "include"), "-c", str(src), "-o", str(obj)],
+             f"compiling runtime {src.name}")
+        objs.append(str(obj))
+    _run(["ar", "rcs", str(tmp / "libmcr.a"), *objs], "archiving the runtime")
+    try:
+        os.replace(tmp, out)
+    except OSError:  # another process built it first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return lib
+
+
+def build_program(sources: list[Path], exe: Path, target: str = "generic",
+                  extra_flags: list[str] | None = None) -> Path:
+    """Compile and link generated sources with the runtime into an executable."""
+    lib = runtime_library(target, extra_flags)
+    flags = CFLAGS + TARGET_FLAGS[target] + list(extra_flags or [])
+    _run([cc(), *flags, "-I", str(RUNTIME / "include"), "-I", str(sources[0].parent),
+          *map(str, sources), str(lib), "-lm", "-o", str(exe)], "building the generated code")
+    return exe

@@ -1,0 +1,140 @@
+"""The `mobilec` command: export, compile, verify."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .codegen import TARGETS, c_ident
+from .errors import MobilecError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mobilec",
+        description="Ahead-of-time compiler from ONNX MobileCLIP image encoders to C.")
+    p.add_argument("--version", action="version", version=f"mobilec {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    e = sub.add_parser("export", help="export a MobileCLIP image encoder to ONNX (needs torch, timm)",
+                       description="Export a MobileCLIP image encoder from timm's definitions to "
+                                   "ONNX, with deterministic random weights or a checkpoint.")
+    e.add_argument("model", choices=["mci0", "mci1", "mci2", "vit_b16"])
+    e.add_argument("-o", "--output", required=True, help="the .onnx file to write")
+    e.add_argument("--resolution", type=int, help="input height and width (default 256 for "
+                   "MCi, 224 for ViT-B/16)")
+    e.add_argument("--form", choices=["train", "reparam"], default="train",
+                   help="train: multi-branch blocks as trained; reparam: the model's own "
+                        "reparameterization applied before export (default train)")
+    e.add_argument("--exporter", choices=["torchscript", "dynamo"], default="torchscript",
+                   help="torch's ONNX exporter (default torchscript)")
+    e.add_argument("--checkpoint", help="a torch state dict to load instead of random weights")
+    e.add_argument("--seed", type=int, default=0, help="seed of the random weights and input")
+    e.add_argument("--keep-bn", action="store_true",
+                   help="keep BatchNormalization unfolded in the export")
+    e.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    e.add_argument("--reference", action="store_true",
+                   help="also write FILE_input.bin and FILE_output_fp64.bin (float64 PyTorch output)")
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("model", help="the .onnx file")
+        sp.add_argument("--name", help="C name prefix (default: from the file name)")
+        sp.add_argument("--target", choices=TARGETS, default="generic",
+                        help="code target (default generic: portable C99)")
+        sp.add_argument("--input-shape", action="append", metavar="NAME=1x3x256x256",
+                        help="static shape for an input with dynamic dimensions (repeatable)")
+        sp.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
+    c = sub.add_parser("compile", help="compile an ONNX model to <name>_model.c and .h",
+                       description="Compile an ONNX model to one C file and its header.")
+    common(c)
+    c.add_argument("-o", "--output", help="the .c file to write (default "
+                   "generated/<name>_model.c); the header is written beside it")
+    c.add_argument("--report", action="store_true",
+                   help="print each pass's node counts, the kernel calls and the memory plan")
+    c.add_argument("--report-json", metavar="FILE", help="write the compile report as JSON")
+
+    v = sub.add_parser("verify", help="compile, build, run and compare with onnxruntime",
+                       description="Compile and build the model, run it and onnxruntime (graph "
+                                   "optimizations off) on the same inputs and compare every "
+                                   "output. Ends with 'verify: PASS' (exit 0) or "
+                                   "'verify: FAIL' (exit 1).")
+    common(v)
+    v.add_argument("--seeds", type=int, default=1, help="random inputs to try (default 1)")
+    v.add_argument("--input", help="a raw little-endian float32 input file instead")
+    v.add_argument("--expect", help="also compare with this output (raw float32, or float64 "
+                   "when its size says so)")
+    v.add_argument("--keep", metavar="DIR", help="keep the generated sources and program in DIR")
+    return p
+
+
+def _default_name(model: str) -> str:
+    return c_ident(Path(model).stem.split(".")[0])
+
+
+def _print_report(report: dict) -> None:  # type: ignore[type-arg]
+    for r in report["passes"]:
+        print(f"pass {r['name']}: {r['nodes_before']} -> {r['nodes_after']} nodes")
+        print(f"  before: {', '.join(f'{k} {v}' for k, v in r['ops_before'].items())}")
+        print(f"  after:  {', '.join(f'{k} {v}' for k, v in r['ops_after'].items())}")
+    print(f"kernel calls: {len(report['kernels'])}")
+    for i, k in enumerate(report["kernels"]):
+        print(f"  {i:4d} {k['op']:<15} {k['node']}  -> {k['outputs']}")
+    lb = report["lower_bound_bytes"]
+    ratio = report["arena_bytes"] / lb if lb else 1.0
+    print(f"arena: {report['arena_bytes']} bytes, lower bound {lb} bytes, ratio {ratio:.3f}, "
+          f"without planning {report['unplanned_bytes']} bytes")
+    big = sorted(report["plan"], key=lambda b: -b["size"])[:5]
+    for b in big:
+        print(f"  {b['size']:>10} bytes at {b['offset']:>10}  steps {b['first']}-{b['last']}  "
+              f"{b['tensor']}")
+    print(f"weights: {report['weights_bytes']} bytes")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "export":
+            from .export import ExportOptions, export
+            export(ExportOptions(model=args.model, output=args.output,
+                                 resolution=args.resolution, form=args.form,
+                                 exporter=args.exporter, checkpoint=args.checkpoint,
+                                 seed=args.seed, keep_bn=args.keep_bn, opset=args.opset,
+                                 reference=args.reference))
+            return 0
+        from .frontend import parse_shape_overrides
+        shapes = parse_shape_overrides(args.input_shape)
+        name = c_ident(args.name) if args.name else _default_name(args.model)
+        if args.command == "compile":
+            from .pipeline import compile_file, write_atomic, write_sources
+            compiled = compile_file(args.model, name, args.target, shapes, quiet=args.quiet)
+            out = Path(args.output) if args.output else Path("generated") / f"{name}_model.c"
+            report = compiled.report()
+            header = write_sources(compiled, out)
+            if args.report_json:
+                write_atomic(Path(args.report_json), json.dumps(report, indent=1) + "\n")
+            if args.report:
+                _print_report(report)
+            if not args.quiet:
+                print(f"mobilec: wrote {out} and {header} ({len(report['kernels'])} kernel "
+                      f"calls, arena {report['arena_bytes']} bytes)", file=sys.stderr)
+            return 0
+        if args.command == "verify":
+            from .verify import verify
+            ok = verify(args.model, name=name, target=args.target, seeds=args.seeds,
+                        input_file=args.input, expect=args.expect, input_shapes=shapes,
+                        keep=args.keep, quiet=args.quiet)
+            return 0 if ok else 1
+    except MobilecError as err:
+        print(f"mobilec: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mobilec: interrupted", file=sys.stderr)
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

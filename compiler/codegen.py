@@ -1,0 +1,160 @@
+"""Plan -> <name>_model.c and <name>_model.h, rendered by the Jinja2 templates.
+
+The codegen never rewrites the graph: it lays the constants out in one read-only blob,
+names every tensor's bytes from the plan, and renders one template per kernel call.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+
+from . import __version__
+from .blob import string_lines
+from .errors import MobilecError
+from .ir import Graph, Node
+from .planner import Plan, align
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TARGETS = ("generic",)
+
+
+@dataclass
+class Generated:
+    c_source: str
+    header: str
+    weights_bytes: int
+
+
+def c_ident(name: str) -> str:
+    """A C identifier from a user-given model name."""
+    ident = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    if not ident or ident[0].isdigit():
+        ident = "m_" + ident
+    return ident
+
+
+def c_float(v: Any) -> str:
+    """A float32 value as a C literal that reads back bit-exact."""
+    f = float(np.float32(v))
+    if math.isnan(f):
+        return "NAN"
+    if math.isinf(f):
+        return "INFINITY" if f > 0 else "(-INFINITY)"
+    text = repr(f)
+    if "e" not in text and "." not in text:
+        text += ".0"
+    return text + "f"
+
+
+def c_longs(values: list[int]) -> str:
+    if not values:
+        return "NULL"
+    return "(const long[]){" + ", ".join(str(int(v)) for v in values) + "}"
+
+
+def comment(text: str) -> str:
+    """Text from the ONNX file made safe inside a C comment."""
+    return re.sub(r"[^\x20-\x7e]", "?", text).replace("*/", "* /")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=True, lstrip_blocks=True)
+    env.filters["cfloat"] = c_float
+    env.filters["clongs"] = c_longs
+    env.filters["comment"] = comment
+    return env
+
+
+def _layout_weights(graph: Graph) -> tuple[dict[str, int], bytes]:
+    offsets: dict[str, int] = {}
+    parts: list[bytes] = []
+    size = 0
+    for node in graph.nodes:
+        for name in node.inputs:
+            t = graph.tensors.get(name) if name else None
+            if t is None or not t.is_const or name in offsets:
+                continue
+            assert t.data is not None
+            if t.dtype != np.float32:
+                raise MobilecError(f"constant '{name}' is {t.dtype}; kernels read float32 only",
+                                   path=graph.path, node=node.name, op=node.op)
+            pad = align(size) - size
+            if pad:
+                parts.append(b"\0" * pad)
+                size += pad
+            offsets[name] = size
+            raw = np.ascontiguousarray(t.data, dtype="<f4").tobytes()
+            parts.append(raw)
+            size += len(raw)
+    return offsets, b"".join(parts)
+
+
+def generate(graph: Graph, plan: Plan, name: str, target: str = "generic",
+             source: str = "") -> Generated:
+    if target not in TARGETS:
+        raise MobilecError(f"unknown target '{target}' (choose from {', '.join(TARGETS)})")
+    ident = c_ident(name)
+    env = _environment()
+    woff, blob = _layout_weights(graph)
+    single = len(graph.inputs) == 1 and len(graph.outputs) == 1
+    in_names = ["input"] if single else [f"input{k}" for k in range(len(graph.inputs))]
+    out_names = ["output"] if single else [f"output{k}" for k in range(len(graph.outputs))]
+
+    def ptr(tensor: str, write: bool) -> str:
+        kind, where = plan.storage[tensor]
+        if kind == "input":
+            return in_names[where]
+        if kind == "output":
+            return out_names[where]
+        if kind == "arena":
+            return f"(float *)(arena_ + {where})"
+        assert not write, f"kernel writes constant {tensor}"
+        return f"W({woff[tensor]})"
+
+    calls = []
+    for step, node in enumerate(graph.nodes):
+        if node.op == "alias":
+            continue
+        tmpl = env.get_template(f"kernels/{node.op}.j2")
+        code = tmpl.render(a=node.attrs, x=[ptr(i, False) if i else "NULL" for i in node.inputs],
+                           y=[ptr(o, True) for o in node.outputs]).strip()
+        shapes = ", ".join("x".join(map(str, graph.t(o).shape)) or "scalar" for o in node.outputs)
+        calls.append({"step": step, "op": node.op, "node": node.name, "shapes": shapes,
+                      "code": code})
+
+    io = {
+        "inputs": [(n, graph.t(t).shape, graph.t(t).size, comment(t))
+                   for n, t in zip(in_names, graph.inputs)],
+        "outputs": [(n, graph.t(t).shape, graph.t(t).size, comment(t))
+                    for n, t in zip(out_names, graph.outputs)],
+    }
+    ctx = {"name": ident, "NAME": ident.upper(), "target": target, "version": __version__,
+           "source": comment(Path(source).name if source else graph.path),
+           "arena_bytes": plan.arena_bytes, "weights_bytes": len(blob),
+           "weight_lines": list(string_lines(blob)) if blob else ['"\\000"'],
+           "calls": calls, **io}
+    return Generated(env.get_template("model.c.j2").render(**ctx),
+                     env.get_template("model.h.j2").render(**ctx), len(blob))
+
+
+def kernel_list(graph: Graph) -> list[dict[str, Any]]:
+    """The kernel calls in order, as the report shows them."""
+    out = []
+    for node in graph.nodes:
+        if node.op == "alias":
+            continue
+        out.append({"op": node.op, "node": node.name,
+                    "outputs": [list(graph.t(o).shape) for o in node.outputs]})
+    return out
+
+
+def describe(node: Node) -> str:
+    return f"{node.op} ({node.name})"

@@ -1,0 +1,207 @@
+"""Export a MobileCLIP image encoder from timm's reference definitions to ONNX.
+
+torch and timm are imported lazily: only this module needs them, and the compiler
+itself must work without them.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import MobilecError
+
+# Model name -> (timm constructor, default resolution).
+MODELS: dict[str, tuple[str, int]] = {
+    "mci0": ("fastvit_mci0", 256),
+    "mci1": ("fastvit_mci1", 256),
+    "mci2": ("fastvit_mci2", 256),
+    "vit_b16": ("vit_base_mci_224", 224),
+}
+EMBED_DIM = 512  # MobileCLIP's image embedding: global pool, then a projection to 512.
+
+# The exporter refuses a model whose float32 and float64 runs differ by more than this
+# (max |diff| / max |ref|): beyond it, comparing two float32 implementations means nothing.
+CONDITIONING_TOL = 1e-5
+
+
+@dataclass
+class ExportOptions:
+    model: str
+    output: str
+    resolution: int | None = None
+    form: str = "train"
+    exporter: str = "torchscript"
+    checkpoint: str | None = None
+    seed: int = 0
+    keep_bn: bool = False
+    reference: bool = False
+    opset: int = 17
+
+
+def _log(msg: str) -> None:
+    print(f"export: {msg}", file=sys.stderr, flush=True)
+
+
+def build_model(name: str, resolution: int, seed: int, checkpoint: str | None) -> Any:
+    """The timm model in eval mode, with deterministic random weights or a checkpoint's."""
+    import torch
+    import timm
+
+    if name not in MODELS:
+        raise MobilecError(f"unknown model '{name}' (choose from {', '.join(MODELS)})")
+    timm_name, _ = MODELS[name]
+    kwargs: dict[str, Any] = {"num_classes": EMBED_DIM}
+    if name == "vit_b16":
+        kwargs["img_size"] = resolution
+    torch.manual_seed(seed)
+    model = timm.create_model(timm_name, pretrained=False, **kwargs)
+    if checkpoint is not None:
+        load_checkpoint(model, checkpoint)
+    else:
+        randomize(model, seed)
+    return model.eval()
+
+
+def load_checkpoint(model: Any, path: str) -> None:
+    """Load a state dict saved by torch (plain, or wrapped in {'state_dict': ...})."""
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many kinds here; the user needs one line
+        raise MobilecError(f"cannot read checkpoint: {err}", path=path) from None
+    for key in ("state_dict", "model", "model_state_dict"):
+        if isinstance(state, dict) and key in state and isinstance(state[key], dict):
+            state = state[key]
+    if not isinstance(state, dict):
+        raise MobilecError("checkpoint holds no state dict", path=path)
+    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
+    result = model.load_state_dict(state, strict=False)
+    if result.missing_keys:
+        raise MobilecError(
+            f"checkpoint does not fit the model: {len(result.missing_keys)} missing keys, "
+            f"first '{result.missing_keys[0]}'", path=path)
+    if result.unexpected_keys:
+        raise MobilecError(
+            f"checkpoint does not fit the model: {len(result.unexpected_keys)} unexpected keys, "
+            f"first '{result.unexpected_keys[0]}'", path=path)
+
+
+def randomize(model: Any, seed: int) -> None:
+    """Draw weights that make every branch matter yet keep the model well conditioned.
+
+    BatchNorm statistics and affines are moved far from (0, 1); layer scales from their
+    1e-5 init to U(0.3, 0.6) (near 1 these encoders blow up: float32 and float64 runs then
+    differ by ~1%); zero biases get small random values.
+    """
+    import torch
+
+    gen = torch.Generator().manual_seed(seed + 1)
+
+    def uniform(t: Any, lo: float, hi: float) -> Any:
+        return torch.rand(t.shape, generator=gen, dtype=t.dtype) * (hi - lo) + lo
+
+    def normal(t: Any, std: float) -> Any:
+        return torch.randn(t.shape, generator=gen, dtype=t.dtype) * std
+
+    with torch.no_grad():
+        for mod_name, mod in model.named_modules():
+            if isinstance(mod, torch.nn.modules.batchnorm._BatchNorm):
+                mod.running_mean.copy_(normal(mod.running_mean, 0.2))
+                mod.running_var.copy_(uniform(mod.running_var, 0.5, 2.0))
+                mod.weight.copy_(uniform(mod.weight, 0.5, 1.5))
+                mod.bias.copy_(normal(mod.bias, 0.2))
+            elif isinstance(mod, torch.nn.LayerNorm) and mod.weight is not None:
+                mod.weight.copy_(uniform(mod.weight, 0.5, 1.5))
+                mod.bias.copy_(normal(mod.bias, 0.2))
+        for name, param in model.named_parameters():
+            leaf = name.rsplit(".", 1)[-1]
+            if leaf in ("gamma", "layer_scale") or "layer_scale" in name or leaf.startswith("ls"):
+                param.copy_(uniform(param, 0.3, 0.6))
+            elif leaf == "bias" and bool(torch.all(param == 0)):
+                param.copy_(normal(param, 0.02))
+            elif leaf in ("cls_token", "pos_embed"):
+                param.copy_(normal(param, 0.02))
+
+
+def reference_input(resolution: int, seed: int) -> np.ndarray:
+    """A deterministic image in [0, 1], the range MobileCLIP's encoders take."""
+    rng = np.random.default_rng(seed + 2)
+    return rng.random((1, 3, resolution, resolution), dtype=np.float64).astype(np.float32)
+
+
+def check_conditioning(model: Any, image: np.ndarray) -> tuple[np.ndarray, float]:
+    """Run float32 and float64; return the float64 output and their relative difference."""
+    import copy
+    import torch
+
+    with torch.no_grad():
+        out32 = model(torch.from_numpy(image)).numpy().astype(np.float64)
+        m64 = copy.deepcopy(model).double()
+        out64 = m64(torch.from_numpy(image.astype(np.float64))).numpy()
+    scale = float(np.max(np.abs(out64)))
+    rel = float(np.max(np.abs(out32 - out64))) / (scale if scale > 0 else 1.0)
+    return out64, rel
+
+
+def export(opts: ExportOptions) -> None:
+    import torch
+    from timm.utils.model import reparameterize_model
+
+    if opts.form not in ("train", "reparam"):
+        raise MobilecError(f"--form must be train or reparam, not '{opts.form}'")
+    if opts.exporter not in ("torchscript", "dynamo"):
+        raise MobilecError(f"--exporter must be torchscript or dynamo, not '{opts.exporter}'")
+    if opts.model not in MODELS:
+        raise MobilecError(f"unknown model '{opts.model}' (choose from {', '.join(MODELS)})")
+    res = opts.resolution or MODELS[opts.model][1]
+    _log(f"building {opts.model} ({MODELS[opts.model][0]}) at {res}x{res}, "
+         f"{'checkpoint ' + opts.checkpoint if opts.checkpoint else f'random weights, seed {opts.seed}'}")
+    model = build_model(opts.model, res, opts.seed, opts.checkpoint)
+    if opts.form == "reparam":
+        model = reparameterize_model(model)
+    image = reference_input(res, opts.seed)
+    _log("checking conditioning (float32 vs float64 PyTorch)")
+    out64, rel = check_conditioning(model, image)
+    if opts.checkpoint is None and not rel <= CONDITIONING_TOL:
+        raise MobilecError(
+            f"refusing to export: float32 and float64 PyTorch outputs differ by {rel:.2e} "
+            f"relative (limit {CONDITIONING_TOL:.0e}); the weights are ill-conditioned")
+    _log(f"float32 vs float64: max|diff|/max|ref| = {rel:.2e}")
+
+    out_path = Path(opts.output)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=str(out_path.parent))
+    os.close(fd)
+    try:
+        _log(f"exporting with the {opts.exporter} exporter, opset {opts.opset}")
+        x = torch.from_numpy(image)
+        with torch.no_grad():
+            if opts.exporter == "torchscript":
+                training = (torch.onnx.TrainingMode.PRESERVE if opts.keep_bn
+                            else torch.onnx.TrainingMode.EVAL)
+                torch.onnx.export(model, (x,), tmp, dynamo=False, opset_version=opts.opset,
+                                  input_names=["image"], output_names=["embedding"],
+                                  training=training, do_constant_folding=not opts.keep_bn)
+            else:
+                prog = torch.onnx.export(model, (x,), dynamo=True, opset_version=opts.opset,
+                                         input_names=["image"], output_names=["embedding"],
+                                         external_data=False, optimize=not opts.keep_bn)
+                assert prog is not None
+                prog.save(tmp, external_data=False)
+        os.replace(tmp, out_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    if opts.reference:
+        stem = str(out_path.with_suffix(""))
+        image.tofile(stem + "_input.bin")
+        out64.astype("<f8").tofile(stem + "_output_fp64.bin")
+        _log(f"wrote {stem}_input.bin and {stem}_output_fp64.bin")
+    _log(f"wrote {out_path}")

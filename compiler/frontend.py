@@ -1,0 +1,220 @@
+"""ONNX file -> IR with every shape static.
+
+onnx.load -> checker -> input shapes fixed -> one walk in topological order that folds
+every node whose inputs are all known (passes/fold_constants.py) and takes every other
+node's output shapes from ONNX's own shape inference. Whatever remains has a static shape,
+or the import fails naming the node.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, shape_inference
+
+from .errors import MobilecError
+from .ir import Graph, Node, Tensor
+from .passes.fold_constants import try_fold
+
+# Element types a graph may compute with at run time. Integer/bool tensors are fine as
+# long as they fold away at compile time (shape arithmetic).
+RUNTIME_DTYPES = {np.dtype(np.float32)}
+
+
+def parse_shape_overrides(specs: list[str] | None) -> dict[str, tuple[int, ...]]:
+    """--input-shape NAME=1x3x256x256 (repeatable) -> {NAME: (1, 3, 256, 256)}."""
+    out: dict[str, tuple[int, ...]] = {}
+    for spec in specs or []:
+        name, sep, dims = spec.rpartition("=")
+        try:
+            shape = tuple(int(d) for d in dims.lower().split("x"))
+        except ValueError:
+            shape = ()
+        if not sep or not name or not shape or min(shape) <= 0:
+            raise MobilecError(f"--input-shape '{spec}' is not NAME=D0xD1x...")
+        out[name] = shape
+    return out
+
+
+def load_model(path: str) -> onnx.ModelProto:
+    if not os.path.isfile(path):
+        raise MobilecError("no such file", path=path)
+    try:
+        model = onnx.load(path)
+    except Exception as err:  # protobuf raises DecodeError, RuntimeWarning-like and others
+        raise MobilecError(f"not a readable ONNX model ({type(err).__name__}: {err})".strip(),
+                           path=path) from None
+    if not model.graph.node and not model.graph.output:
+        raise MobilecError("not an ONNX model (empty or truncated file)", path=path)
+    try:
+        onnx.checker.check_model(model)
+    except Exception as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise MobilecError(f"ONNX checker rejects the model: {first}", path=path) from None
+    return model
+
+
+def _default_opset(model: onnx.ModelProto) -> int:
+    for imp in model.opset_import:
+        if imp.domain in ("", "ai.onnx"):
+            return int(imp.version)
+    return 1
+
+
+def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = None,
+                 model: onnx.ModelProto | None = None, name: str = "model") -> Graph:
+    """Load `path` (or the given ModelProto) into a Graph whose shapes are all static."""
+    model = model if model is not None else load_model(path)
+    input_shapes = dict(input_shapes or {})
+    g = model.graph
+    opset = _default_opset(model)
+
+    for node in g.node:
+        if node.domain not in ("", "ai.onnx"):
+            raise MobilecError(f"unsupported op domain '{node.domain}'", path=path,
+                               node=node.name, op=node.op_type)
+
+    tensors: dict[str, Tensor] = {}
+    for init in g.initializer:
+        arr = numpy_helper.to_array(init, base_dir=os.path.dirname(path) if path else "")
+        tensors[init.name] = Tensor(init.name, tuple(arr.shape), arr.dtype, np.ascontiguousarray(arr))
+
+    inputs: list[str] = []
+    for vi in g.input:
+        if vi.name in tensors:  # an initializer listed as input (old exporters): a constant
+            continue
+        tt = vi.type.tensor_type
+        dtype = helper.tensor_dtype_to_np_dtype(tt.elem_type) if tt.elem_type else None
+        if dtype is None or np.dtype(dtype) not in RUNTIME_DTYPES:
+            raise MobilecError(f"input '{vi.name}' has element type "
+                               f"{onnx.TensorProto.DataType.Name(tt.elem_type)}; "
+                               "mobilec compiles float32 inputs only", path=path)
+        dims = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
+        if vi.name in input_shapes:
+            shape = input_shapes.pop(vi.name)
+            if len(shape) != len(dims) or any(d not in (None, s) for d, s in zip(dims, shape)):
+                raise MobilecError(f"--input-shape {vi.name}={'x'.join(map(str, shape))} does not "
+                                   f"fit the model's shape {dims}", path=path)
+        elif any(d is None or d <= 0 for d in dims) or not tt.HasField("shape"):
+            raise MobilecError(
+                f"input '{vi.name}' has a dynamic shape {['?' if d is None else d for d in dims]}; "
+                f"give it with --input-shape {vi.name}=1x3x256x256", path=path)
+        else:
+            shape = tuple(int(d) for d in dims)
+        tensors[vi.name] = Tensor(vi.name, tuple(shape), np.dtype(np.float32))
+        inputs.append(vi.name)
+    if input_shapes:
+        raise MobilecError(f"--input-shape names no input of the model: {', '.join(input_shapes)}",
+                           path=path)
+
+    known = _whole_model_shapes(model, {n: tensors[n].shape for n in inputs})
+    nodes: list[Node] = []
+    for i, pn in enumerate(g.node):
+        attrs = {a.name: helper.get_attribute_value(a) for a in pn.attribute}
+        node = Node(pn.op_type, pn.name or f"{pn.op_type}_{i}", list(pn.input), list(pn.output),
+                    attrs)
+        for inp in node.inputs:
+            if inp and inp not in tensors:
+                raise MobilecError(f"input '{inp}' is produced by no node", path=path,
+                                   node=node.name, op=node.op)
+        folded = try_fold(node, tensors, opset, path)
+        if folded is not None:
+            for out, arr in zip(node.outputs, folded):
+                if out:
+                    tensors[out] = Tensor(out, tuple(arr.shape), arr.dtype, arr)
+            continue
+        for out, (shape, dtype) in zip(node.outputs,
+                                       _node_shapes(node, pn, tensors, known, opset, path)):
+            if out:
+                tensors[out] = Tensor(out, shape, dtype)
+        nodes.append(node)
+
+    outputs = [o.name for o in g.output]
+    for o in outputs:
+        if o not in tensors:
+            raise MobilecError(f"output '{o}' is produced by no node", path=path)
+    graph = Graph(name, tensors, nodes, inputs, outputs, opset, path)
+    graph.remove_dead()
+    for node in graph.nodes:
+        for t in node.outputs:
+            if t and graph.t(t).dtype not in RUNTIME_DTYPES:
+                raise MobilecError(
+                    f"computes a {graph.t(t).dtype} tensor at run time; mobilec runs float32 "
+                    "only (integer math must fold away at compile time)",
+                    path=path, node=node.name, op=node.op)
+    return graph
+
+
+def _whole_model_shapes(model: onnx.ModelProto,
+                        input_shapes: dict[str, tuple[int, ...]]) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Static shapes ONNX's inference finds for the whole model (data propagation on)."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    for vi in m.graph.input:
+        if vi.name in input_shapes:
+            dims = vi.type.tensor_type.shape.dim
+            del dims[:]
+            for d in input_shapes[vi.name]:
+                dims.add().dim_value = d
+    try:
+        m = shape_inference.infer_shapes(m, data_prop=True)
+    except Exception:
+        return {}  # the per-node inference below reports the node that fails
+    out: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+    for vi in list(m.graph.value_info) + list(m.graph.output):
+        shape = _static_shape(vi)
+        if shape is not None:
+            out[vi.name] = shape
+    return out
+
+
+def _static_shape(vi: onnx.ValueInfoProto) -> tuple[tuple[int, ...], np.dtype] | None:
+    tt = vi.type.tensor_type
+    if not tt.HasField("shape") or not tt.elem_type:
+        return None
+    dims = []
+    for d in tt.shape.dim:
+        if not d.HasField("dim_value"):
+            return None
+        dims.append(int(d.dim_value))
+    return tuple(dims), np.dtype(helper.tensor_dtype_to_np_dtype(tt.elem_type))
+
+
+def _node_shapes(node: Node, pn: onnx.NodeProto, tensors: dict[str, Tensor],
+                 known: dict[str, tuple[tuple[int, ...], np.dtype]], opset: int,
+                 path: str) -> list[tuple[tuple[int, ...], np.dtype]]:
+    """Output shapes of one node: from the whole-model inference, else inferred alone with
+    its (small) constant inputs visible, so that e.g. a folded Reshape target counts."""
+    outs = [o for o in node.outputs if o]
+    if all(o in known for o in outs):
+        return [known[o] if o else ((), np.dtype(np.float32)) for o in node.outputs]
+    inits, ins = [], []
+    for name in dict.fromkeys(i for i in node.inputs if i):
+        t = tensors[name]
+        if t.is_const and t.size <= 4096:
+            inits.append(numpy_helper.from_array(t.data, name))
+        else:
+            ins.append(helper.make_tensor_value_info(
+                name, helper.np_dtype_to_tensor_dtype(t.dtype), list(t.shape)))
+    graph = helper.make_graph([pn], "node", ins,
+                              [helper.make_empty_tensor_value_info(o) for o in outs], inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    try:
+        m = shape_inference.infer_shapes(m, strict_mode=True, data_prop=True)
+    except Exception as err:
+        msg = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        raise MobilecError(f"shape inference fails: {msg}", path=path, node=node.name,
+                           op=node.op) from None
+    found = {vi.name: _static_shape(vi) for vi in list(m.graph.output) + list(m.graph.value_info)}
+    result = []
+    for o in node.outputs:
+        if not o:
+            result.append(((), np.dtype(np.float32)))
+            continue
+        s = found.get(o)
+        if s is None:
+            raise MobilecError(f"output '{o}' has no static shape (mobilec compiles static "
+                               "shapes only)", path=path, node=node.name, op=node.op)
+        result.append(s)
+    return result

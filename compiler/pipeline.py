@@ -1,0 +1,119 @@
+"""The whole compiler in order: frontend -> passes -> lowering -> planner -> codegen."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import codegen, lower, planner
+from .errors import MobilecError
+from .frontend import import_graph
+from .ir import Graph
+from .passes import canonicalize
+
+Pass = Callable[[Graph], Graph]
+
+# Graph -> Graph passes before lowering, in order.
+PASSES: list[tuple[str, Pass]] = [
+    ("canonicalize", canonicalize.run),
+]
+
+
+@dataclass
+class PassRecord:
+    name: str
+    nodes_before: int
+    nodes_after: int
+    ops_before: dict[str, int]
+    ops_after: dict[str, int]
+
+
+@dataclass
+class Compiled:
+    graph: Graph
+    plan: planner.Plan
+    generated: codegen.Generated
+    passes: list[PassRecord] = field(default_factory=list)
+    name: str = "model"
+    target: str = "generic"
+
+    def report(self) -> dict[str, Any]:
+        g, p = self.graph, self.plan
+        return {
+            "name": self.name,
+            "target": self.target,
+            "source": g.path,
+            "inputs": [{"name": n, "shape": list(g.t(n).shape)} for n in g.inputs],
+            "outputs": [{"name": n, "shape": list(g.t(n).shape)} for n in g.outputs],
+            "passes": [vars(r) for r in self.passes],
+            "kernels": codegen.kernel_list(g),
+            "arena_bytes": p.arena_bytes,
+            "lower_bound_bytes": p.lower_bound,
+            "unplanned_bytes": p.unplanned_bytes,
+            "weights_bytes": self.generated.weights_bytes,
+            "plan": [{"tensor": b.name, "offset": b.offset, "size": b.size,
+                      "first": b.first, "last": b.last} for b in p.buffers],
+        }
+
+
+def _progress(msg: str, quiet: bool) -> None:
+    if not quiet:
+        print(f"mobilec: {msg}", file=sys.stderr, flush=True)
+
+
+def compile_graph(graph: Graph, name: str, target: str = "generic",
+                  quiet: bool = True) -> Compiled:
+    records = []
+    for pass_name, fn in PASSES + [("lower", lower.run)]:
+        before = len(graph.nodes)
+        hist = dict(sorted(graph.histogram().items()))
+        try:
+            graph = fn(graph)
+        except MobilecError as err:
+            if err.stage is None:
+                err.stage = pass_name
+            raise MobilecError(err.message, path=err.path or graph.path, node=err.node,
+                               op=err.op, stage=err.stage) from None
+        after_hist: Counter[str] = graph.histogram()
+        records.append(PassRecord(pass_name, before, len(graph.nodes), hist,
+                                  dict(sorted(after_hist.items()))))
+    _progress(f"planning memory for {len(graph.nodes)} kernel calls", quiet)
+    plan = planner.plan(graph)
+    _progress("generating C", quiet)
+    gen = codegen.generate(graph, plan, name, target, graph.path)
+    return Compiled(graph, plan, gen, records, name, target)
+
+
+def compile_file(path: str, name: str, target: str = "generic",
+                 input_shapes: dict[str, tuple[int, ...]] | None = None,
+                 quiet: bool = True) -> Compiled:
+    _progress(f"importing {path}", quiet)
+    graph = import_graph(path, input_shapes, name=name)
+    _progress(f"{len(graph.nodes)} nodes, {len(graph.tensors)} tensors; optimizing", quiet)
+    return compile_graph(graph, name, target, quiet)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder, so no half-written file is left."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_sources(compiled: Compiled, c_path: Path) -> Path:
+    """Write <name>_model.c at c_path and its header beside it; returns the header path."""
+    h_path = c_path.with_name(f"{codegen.c_ident(compiled.name)}_model.h")
+    write_atomic(h_path, compiled.generated.header)
+    write_atomic(c_path, compiled.generated.c_source)
+    return h_path

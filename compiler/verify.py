@@ -1,0 +1,183 @@
+"""mobilec verify: compile, build, run the C program and onnxruntime on the same inputs,
+and compare every output."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .build import build_program
+from .codegen import c_ident
+from .errors import MobilecError
+from .pipeline import Compiled, compile_file, write_atomic, write_sources
+
+# The bar every model must clear (../shared/DESIGN.md "Numbers that say it works").
+MIN_COSINE = 0.99999
+MAX_REL_DIFF = 1e-4
+
+
+@dataclass
+class Comparison:
+    label: str
+    max_abs: float
+    rel: float
+    cosine: float
+
+    @property
+    def ok(self) -> bool:
+        return self.cosine >= MIN_COSINE and self.rel <= MAX_REL_DIFF
+
+
+def compare(label: str, got: np.ndarray, ref: np.ndarray) -> Comparison:
+    g = got.astype(np.float64).ravel()
+    r = ref.astype(np.float64).ravel()
+    if g.shape != r.shape:
+        raise MobilecError(f"{label}: {g.size} values, reference has {r.size}")
+    if not np.all(np.isfinite(g)):
+        return Comparison(label, float("inf"), float("inf"), float("nan"))
+    max_abs = float(np.max(np.abs(g - r))) if g.size else 0.0
+    scale = float(np.max(np.abs(r))) if r.size else 0.0
+    rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf"))
+    denom = float(np.linalg.norm(g) * np.linalg.norm(r))
+    cosine = float(np.dot(g, r) / denom) if denom > 0 else (1.0 if max_abs == 0 else 0.0)
+    return Comparison(label, max_abs, rel, cosine)
+
+
+def driver_source(compiled: Compiled) -> str:
+    from .codegen import _environment
+    g = compiled.graph
+    single = len(g.inputs) == 1 and len(g.outputs) == 1
+    ins = ["input"] if single else [f"input{k}" for k in range(len(g.inputs))]
+    outs = ["output"] if single else [f"output{k}" for k in range(len(g.outputs))]
+    ident = c_ident(compiled.name)
+    return _environment().get_template("driver.c.j2").render(
+        name=ident, NAME=ident.upper(),
+        inputs=[(n, g.t(t).shape, g.t(t).size, t) for n, t in zip(ins, g.inputs)],
+        outputs=[(n, g.t(t).shape, g.t(t).size, t) for n, t in zip(outs, g.outputs)])
+
+
+def build_driver(compiled: Compiled, workdir: Path) -> Path:
+    """Write model + driver sources into workdir and build them into one executable."""
+    ident = c_ident(compiled.name)
+    c_path = workdir / f"{ident}_model.c"
+    write_sources(compiled, c_path)
+    drv = workdir / f"{ident}_driver.c"
+    write_atomic(drv, driver_source(compiled))
+    return build_program([c_path, drv], workdir / f"{ident}_driver", compiled.target)
+
+
+def run_driver(exe: Path, inputs: list[np.ndarray], out_shapes: list[tuple[int, ...]],
+               workdir: Path, runs: int = 1) -> tuple[list[np.ndarray], list[float]]:
+    in_files, out_files = [], []
+    for k, x in enumerate(inputs):
+        p = workdir / f"in{k}.bin"
+        np.ascontiguousarray(x, dtype="<f4").tofile(p)
+        in_files.append(str(p))
+    for k in range(len(out_shapes)):
+        out_files.append(str(workdir / f"out{k}.bin"))
+    proc = subprocess.run([str(exe), *in_files, *out_files, str(runs)], capture_output=True,
+                          text=True)
+    if proc.returncode != 0:
+        raise MobilecError(f"the generated program failed (exit {proc.returncode}): "
+                           f"{proc.stderr.strip()[:500]}")
+    times = [float(line.split()[1]) for line in proc.stdout.splitlines()
+             if line.startswith("time_ms")]
+    outs = [np.fromfile(f, dtype="<f4").reshape(s) for f, s in zip(out_files, out_shapes)]
+    return outs, times
+
+
+def onnxruntime_session(model_path: str, optimize: bool = False, threads: int = 0):  # type: ignore[no-untyped-def]
+    import onnxruntime as ort
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = (ort.GraphOptimizationLevel.ORT_ENABLE_ALL if optimize
+                                     else ort.GraphOptimizationLevel.ORT_DISABLE_ALL)
+    if threads:
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    return ort.InferenceSession(model_path, opts, providers=["CPUExecutionProvider"])
+
+
+def read_expect(path: str, size: int) -> np.ndarray:
+    raw = Path(path).read_bytes()
+    if len(raw) == 8 * size:
+        return np.frombuffer(raw, dtype="<f8")
+    if len(raw) == 4 * size:
+        return np.frombuffer(raw, dtype="<f4")
+    raise MobilecError(f"holds {len(raw)} bytes; expected {4 * size} (float32) or "
+                       f"{8 * size} (float64) for {size} values", path=path)
+
+
+def make_inputs(compiled: Compiled, seed: int) -> list[np.ndarray]:
+    """Inputs in [0, 1): the range MobileCLIP encoders take for images."""
+    rng = np.random.default_rng(seed)
+    return [rng.random(compiled.graph.t(n).shape).astype(np.float32) for n in compiled.graph.inputs]
+
+
+def verify(model: str, *, name: str = "model", target: str = "generic", seeds: int = 1,
+           input_file: str | None = None, expect: str | None = None,
+           input_shapes: dict[str, tuple[int, ...]] | None = None,
+           keep: str | None = None, quiet: bool = False) -> bool:
+    if expect and not input_file:
+        raise MobilecError("--expect needs --input: an expected output belongs to one input")
+    compiled = compile_file(model, name, target, input_shapes, quiet=quiet)
+    g = compiled.graph
+    if (input_file or expect) and (len(g.inputs) != 1 or len(g.outputs) != 1):
+        raise MobilecError("--input/--expect need a model with one input and one output",
+                           path=model)
+    tmp = None if keep else tempfile.TemporaryDirectory(prefix="mobilec-verify-")
+    workdir = Path(keep) if keep else Path(tmp.name)  # type: ignore[union-attr]
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        if not quiet:
+            print(f"mobilec: building with {compiled.target} runtime", file=sys.stderr, flush=True)
+        exe = build_driver(compiled, workdir)
+        sess = onnxruntime_session(model)
+        ort_names = [i.name for i in sess.get_inputs()]
+        rows: list[Comparison] = []
+        cases: list[tuple[str, list[np.ndarray]]] = []
+        if input_file:
+            size = g.t(g.inputs[0]).size
+            raw = Path(input_file).read_bytes() if Path(input_file).is_file() else None
+            if raw is None:
+                raise MobilecError("no such file", path=input_file)
+            if len(raw) != 4 * size:
+                raise MobilecError(f"holds {len(raw)} bytes; the input needs {4 * size} "
+                                   f"(float32 {list(g.t(g.inputs[0]).shape)})", path=input_file)
+            cases.append(("input", [np.frombuffer(raw, dtype="<f4").reshape(g.t(g.inputs[0]).shape)]))
+        else:
+            cases += [(f"seed {s}", make_inputs(compiled, s)) for s in range(seeds)]
+        for label, xs in cases:
+            if not quiet:
+                print(f"mobilec: running {label}", file=sys.stderr, flush=True)
+            got, _ = run_driver(exe, xs, [g.t(o).shape for o in g.outputs], workdir)
+            ref = sess.run(None, dict(zip(ort_names, xs)))
+            for o, (a, b) in enumerate(zip(got, ref)):
+                rows.append(compare(f"{g.outputs[o]} ({label}) vs onnxruntime", a, b))
+            if expect:
+                exp = read_expect(expect, got[0].size)
+                rows.append(compare(f"{g.outputs[0]} ({label}) vs {Path(expect).name}", got[0], exp))
+                rows.append(compare(f"onnxruntime ({label}) vs {Path(expect).name}", ref[0], exp))
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    print_table(rows)
+    checked = [r for r in rows if not r.label.startswith("onnxruntime")]
+    ok = all(r.ok for r in checked)
+    worst_cos = min(r.cosine for r in checked)
+    worst_rel = max(r.rel for r in checked)
+    print(f"verify: {'PASS' if ok else 'FAIL'} {name} target={target} cosine>={worst_cos:.7f} "
+          f"max|diff|/max|ref|<={worst_rel:.2e} (need cosine>={MIN_COSINE}, "
+          f"rel<={MAX_REL_DIFF:.0e})")
+    return ok
+
+
+def print_table(rows: list[Comparison]) -> None:
+    width = max(len(r.label) for r in rows)
+    print(f"{'output':<{width}}  {'max|diff|':>10}  {'max|diff|/max|ref|':>18}  {'cosine':>12}")
+    for r in rows:
+        print(f"{r.label:<{width}}  {r.max_abs:>10.3e}  {r.rel:>18.3e}  {r.cosine:>12.9f}")

@@ -1,0 +1,90 @@
+/*
+ * mcr.h - the mobilec runtime: every kernel the generated code calls.
+ *
+ * Layout is ONNX's own (row-major, NCHW for images). Sizes are `long` so that a
+ * 512-channel 256x256 activation never overflows an int. Pointers never alias unless a
+ * kernel says so. The portable C99 versions in runtime/src/ are the specification that
+ * every SIMD variant is tested against.
+ */
+#ifndef MCR_H
+#define MCR_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest tensor rank the strided kernels take (ONNX graphs here need at most 6). */
+#define MCR_MAX_RANK 8
+
+/* y = conv2d(x, w) + bias over NCHW. w is [K][C/groups][kh][kw]; bias may be NULL.
+ * Padding is (top, left, bottom, right); dilation (dh, dw). */
+void mcr_conv2d_f32(const float *x, const float *w, const float *bias, float *y,
+                    long n, long c, long h, long wd, long k, long oh, long ow,
+                    long kh, long kw, long sh, long sw, long pt, long pl, long dh, long dw,
+                    long groups);
+
+/* c[m][n] = sum_k a[m][k] * b[k][n] (+ bias[n] when bias is not NULL), row-major,
+ * with leading dimensions lda, ldb, ldc. */
+void mcr_matmul_f32(const float *a, const float *b, const float *bias, float *c,
+                    long m, long k, long n, long lda, long ldb, long ldc);
+
+enum mcr_binary_op { MCR_ADD, MCR_SUB, MCR_MUL, MCR_DIV, MCR_POW, MCR_MAX, MCR_MIN };
+
+/* y = a OP b over `shape` (rank dims), with per-dimension element strides for a and b
+ * (stride 0 broadcasts). y is contiguous. */
+void mcr_binary_f32(enum mcr_binary_op op, const float *a, const long *astride,
+                    const float *b, const long *bstride, float *y,
+                    const long *shape, int rank);
+
+enum mcr_unary_op {
+    MCR_RELU, MCR_SIGMOID, MCR_TANH, MCR_ERF, MCR_EXP, MCR_LOG, MCR_SQRT, MCR_NEG,
+    MCR_ABS, MCR_RECIPROCAL, MCR_GELU_ERF, MCR_GELU_TANH, MCR_CLIP, MCR_LEAKY_RELU,
+    MCR_HARD_SIGMOID, MCR_HARD_SWISH, MCR_ELU, MCR_SOFTPLUS, MCR_FLOOR, MCR_CEIL
+};
+
+/* y[i] = op(x[i]) for i < n; alpha/beta are the op's parameters where it has any
+ * (clip: min, max; leaky relu/elu: alpha; hard sigmoid: alpha, beta). y may equal x. */
+void mcr_unary_f32(enum mcr_unary_op op, const float *x, float *y, long n,
+                   float alpha, float beta);
+
+/* Softmax over the last `n` elements of each of `rows` rows (max-subtracted). */
+void mcr_softmax_f32(const float *x, float *y, long rows, long n);
+
+/* Layer norm over rows of length n: y = (x - mean) / sqrt(var + eps) * scale + bias.
+ * scale and bias have n elements; bias may be NULL. */
+void mcr_layernorm_f32(const float *x, const float *scale, const float *bias, float *y,
+                       long rows, long n, float eps);
+
+/* Per-channel affine over [outer][c][inner]: y = x * scale[c] + shift[c]
+ * (inference BatchNorm with its statistics folded at compile time). */
+void mcr_channel_affine_f32(const float *x, const float *scale, const float *shift,
+                            float *y, long outer, long c, long inner);
+
+enum mcr_reduce_op { MCR_REDUCE_MEAN, MCR_REDUCE_SUM, MCR_REDUCE_MAX, MCR_REDUCE_MIN };
+
+/* Reduce the middle axis of [outer][r][inner] -> [outer][inner]. */
+void mcr_reduce_f32(enum mcr_reduce_op op, const float *x, float *y,
+                    long outer, long r, long inner);
+
+enum mcr_pool_op { MCR_POOL_AVG, MCR_POOL_MAX };
+
+/* 2-D pooling over [planes][h][w] -> [planes][oh][ow]; padding (top, left, bottom,
+ * right).
+ * count_include_pad: whether padded cells count in the average's divisor. */
+void mcr_pool2d_f32(enum mcr_pool_op op, const float *x, float *y, long planes,
+                    long h, long w, long oh, long ow, long kh, long kw, long sh, long sw,
+                    long pt, long pl, long pb, long pr, long dh, long dw,
+                    int count_include_pad);
+
+/* dst[idx . dstride] = src[idx . sstride] for every index idx of `shape`: transpose,
+ * slice, concat, split, expand and gather are all this one copy. */
+void mcr_copy_strided_f32(float *dst, const long *dstride, const float *src,
+                          const long *sstride, const long *shape, int rank);
+
+/* dst[i] = value for i < n. */
+void mcr_fill_f32(float *dst, long n, float value);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MCR_H */

@@ -1,0 +1,40 @@
+/* Normalizations: layer norm over rows, and the per-channel affine that an inference
+ * BatchNorm becomes once its statistics are folded at compile time. */
+#include <math.h>
+
+#include "mcr.h"
+
+void mcr_layernorm_f32(const float *x, const float *scale, const float *bias, float *y,
+                       long rows, long n, float eps)
+{
+    for (long r = 0; r < rows; r++, x += n, y += n) {
+        /* Two passes in double: mean first, then the centred variance, so a large mean
+         * does not cancel the variance away. */
+        double mean = 0.0, var = 0.0;
+        for (long i = 0; i < n; i++) mean += x[i];
+        mean /= (double)n;
+        for (long i = 0; i < n; i++) {
+            const double d = x[i] - mean;
+            var += d * d;
+        }
+        var /= (double)n;
+        const float inv = (float)(1.0 / sqrt(var + eps));
+        const float m = (float)mean;
+        for (long i = 0; i < n; i++) {
+            const float v = (x[i] - m) * inv * scale[i];
+            y[i] = bias ? v + bias[i] : v;
+        }
+    }
+}
+
+void mcr_channel_affine_f32(const float *x, const float *scale, const float *shift,
+                            float *y, long outer, long c, long inner)
+{
+    for (long o = 0; o < outer; o++) {
+        for (long ch = 0; ch < c; ch++) {
+            const float s = scale[ch], t = shift[ch];
+            const long base = (o * c + ch) * inner;
+            for (long i = 0; i < inner; i++) y[base + i] = x[base + i] * s + t;
+        }
+    }
+}

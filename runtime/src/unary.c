@@ -1,0 +1,48 @@
+/* Elementwise unary ops. Transcendentals come from libm: this is the accuracy reference
+ * that the vectorized approximations are measured against. */
+#include <math.h>
+
+#include "mcr.h"
+
+static float apply(enum mcr_unary_op op, float x, float alpha, float beta)
+{
+    switch (op) {
+    case MCR_RELU: return x > 0.0f ? x : 0.0f;
+    case MCR_SIGMOID: return 1.0f / (1.0f + expf(-x));
+    case MCR_TANH: return tanhf(x);
+    case MCR_ERF: return erff(x);
+    case MCR_EXP: return expf(x);
+    case MCR_LOG: return logf(x);
+    case MCR_SQRT: return sqrtf(x);
+    case MCR_NEG: return -x;
+    case MCR_ABS: return fabsf(x);
+    case MCR_RECIPROCAL: return 1.0f / x;
+    case MCR_GELU_ERF: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+    case MCR_GELU_TANH: {
+        const float u = 0.79788456080286536f * (x + 0.044715f * x * x * x);
+        return 0.5f * x * (1.0f + tanhf(u));
+    }
+    case MCR_CLIP: return x < alpha ? alpha : (x > beta ? beta : x);
+    case MCR_LEAKY_RELU: return x >= 0.0f ? x : alpha * x;
+    case MCR_HARD_SIGMOID: {
+        const float v = alpha * x + beta;
+        return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+    }
+    case MCR_HARD_SWISH: {
+        const float v = x / 6.0f + 0.5f;
+        return x * (v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v));
+    }
+    case MCR_ELU: return x >= 0.0f ? x : alpha * (expf(x) - 1.0f);
+    /* log(1 + e^x) without overflow for large x. */
+    case MCR_SOFTPLUS: return x > 0.0f ? x + log1pf(expf(-x)) : log1pf(expf(x));
+    case MCR_FLOOR: return floorf(x);
+    case MCR_CEIL: return ceilf(x);
+    }
+    return x;
+}
+
+void mcr_unary_f32(enum mcr_unary_op op, const float *x, float *y, long n,
+                   float alpha, float beta)
+{
+    for (long i = 0; i < n; i++) y[i] = apply(op, x[i], alpha, beta);
+}

@@ -1,0 +1,360 @@
+/*
+ * Each runtime kernel against a naive reference written here, independently of the
+ * kernel: plain loops, bounds checked per element, accumulation in double. Sizes are odd
+ * on purpose (tails, padding, groups, broadcasting).
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mcr.h"
+
+/* Deterministic inputs in [-1, 1). */
+static uint32_t rng_state = 12345u;
+static float frand(void)
+{
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return (float)((rng_state >> 8) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
+}
+
+static float *randv(long n)
+{
+    float *p = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    assert_non_null(p);
+    for (long i = 0; i < n; i++) p[i] = frand();
+    return p;
+}
+
+/* |got - want| <= atol + rtol * |want| for every element. */
+static void assert_close(const float *got, const double *want, long n, double atol, double rtol)
+{
+    for (long i = 0; i < n; i++) {
+        const double err = fabs((double)got[i] - want[i]);
+        if (!(err <= atol + rtol * fabs(want[i]))) {
+            fail_msg("element %ld: got %.9g, want %.9g", i, (double)got[i], want[i]);
+        }
+    }
+}
+
+static void conv_case(long n, long c, long h, long w, long k, long kh, long kw, long sh,
+                      long sw, long pt, long pl, long pb, long pr, long dh, long dw, long groups,
+                      int bias)
+{
+    const long oh = (h + pt + pb - dh * (kh - 1) - 1) / sh + 1;
+    const long ow = (w + pl + pr - dw * (kw - 1) - 1) / sw + 1;
+    const long cg = c / groups, kg = k / groups;
+    float *x = randv(n * c * h * w), *wt = randv(k * cg * kh * kw), *b = randv(k);
+    float *y = malloc((size_t)(n * k * oh * ow) * sizeof(float));
+    double *ref = calloc((size_t)(n * k * oh * ow), sizeof(double));
+    for (long bi = 0; bi < n; bi++)
+        for (long oc = 0; oc < k; oc++)
+            for (long oy = 0; oy < oh; oy++)
+                for (long ox = 0; ox < ow; ox++) {
+                    double acc = bias ? b[oc] : 0.0;
+                    const long g = oc / kg;
+                    for (long ic = 0; ic < cg; ic++)
+                        for (long r = 0; r < kh; r++)
+                            for (long s = 0; s < kw; s++) {
+                                const long iy = oy * sh + r * dh - pt, ix = ox * sw + s * dw - pl;
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                                acc += (double)x[((bi * c + g * cg + ic) * h + iy) * w + ix] *
+                                       wt[((oc * cg + ic) * kh + r) * kw + s];
+                            }
+                    ref[((bi * k + oc) * oh + oy) * ow + ox] = acc;
+                }
+    mcr_conv2d_f32(x, wt, bias ? b : NULL, y, n, c, h, w, k, oh, ow, kh, kw, sh, sw, pt, pl,
+                   dh, dw, groups);
+    assert_close(y, ref, n * k * oh * ow, 1e-5, 1e-5);
+    free(x), free(wt), free(b), free(y), free(ref);
+}
+
+static void test_conv2d(void **state)
+{
+    (void)state;
+    conv_case(1, 3, 17, 13, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1);   /* stem-like, stride 2 */
+    conv_case(2, 4, 9, 11, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0);    /* 1x1, batch 2 */
+    conv_case(1, 6, 10, 7, 6, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 6, 1);    /* depthwise 7x7 */
+    conv_case(1, 6, 10, 7, 12, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 6, 1);   /* multiplier 2 */
+    conv_case(1, 8, 12, 12, 4, 3, 5, 1, 2, 2, 1, 0, 2, 2, 1, 2, 1);   /* groups, asym pad, dil */
+    conv_case(1, 3, 16, 16, 7, 4, 4, 4, 4, 0, 0, 0, 0, 1, 1, 1, 1);   /* patchify 4x4/4 */
+    conv_case(1, 5, 1, 9, 3, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1);     /* 1-D as h=1 */
+}
+
+static void test_matmul(void **state)
+{
+    (void)state;
+    const long shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {17, 33, 19}, {64, 48, 31}};
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        const long m = shapes[t][0], k = shapes[t][1], n = shapes[t][2];
+        const long lda = k + 3, ldb = n + 2, ldc = n + 1; /* leading dims wider than rows */
+        float *a = randv(m * lda), *b = randv(k * ldb), *bias = randv(n);
+        float *c = randv(m * ldc);
+        double *ref = malloc((size_t)(m * ldc) * sizeof(double));
+        for (int use_bias = 0; use_bias < 2; use_bias++) {
+            for (long i = 0; i < m; i++)
+                for (long j = 0; j < ldc; j++) {
+                    if (j >= n) {
+                        ref[i * ldc + j] = c[i * ldc + j]; /* untouched padding */
+                        continue;
+                    }
+                    double acc = use_bias ? bias[j] : 0.0;
+                    for (long p = 0; p < k; p++) acc += (double)a[i * lda + p] * b[p * ldb + j];
+                    ref[i * ldc + j] = acc;
+                }
+            mcr_matmul_f32(a, b, use_bias ? bias : NULL, c, m, k, n, lda, ldb, ldc);
+            assert_close(c, ref, m * ldc, 1e-5, 1e-5);
+        }
+        free(a), free(b), free(bias), free(c), free(ref);
+    }
+}
+
+static void test_binary_broadcast(void **state)
+{
+    (void)state;
+    /* y[2][3][5] = a[2][1][5] OP b[3][1] (b broadcast over dims 0 and 2). */
+    const long shape[3] = {2, 3, 5};
+    const long as[3] = {5, 0, 1}, bs[3] = {0, 1, 0};
+    float *a = randv(10), *b = randv(3), y[30];
+    double ref[30];
+    for (int op = MCR_ADD; op <= MCR_MIN; op++) {
+        if (op == MCR_POW) {
+            for (int i = 0; i < 10; i++) a[i] = fabsf(a[i]) + 0.5f; /* real powers only */
+        }
+        for (long i = 0; i < 2; i++)
+            for (long j = 0; j < 3; j++)
+                for (long l = 0; l < 5; l++) {
+                    const double va = a[i * 5 + l], vb = b[j];
+                    double r = 0;
+                    switch (op) {
+                    case MCR_ADD: r = va + vb; break;
+                    case MCR_SUB: r = va - vb; break;
+                    case MCR_MUL: r = va * vb; break;
+                    case MCR_DIV: r = va / vb; break;
+                    case MCR_POW: r = pow(va, vb); break;
+                    case MCR_MAX: r = va > vb ? va : vb; break;
+                    case MCR_MIN: r = va < vb ? va : vb; break;
+                    }
+                    ref[(i * 3 + j) * 5 + l] = r;
+                }
+        mcr_binary_f32((enum mcr_binary_op)op, a, as, b, bs, y, shape, 3);
+        assert_close(y, ref, 30, 1e-6, 1e-6);
+    }
+    /* rank 0 */
+    float s = 0;
+    const float two = 2.0f, three = 3.0f;
+    mcr_binary_f32(MCR_MUL, &two, NULL, &three, NULL, &s, NULL, 0);
+    assert_true(s == 6.0f);
+    free(a), free(b);
+}
+
+static double ref_unary(int op, double x, double alpha, double beta)
+{
+    switch (op) {
+    case MCR_RELU: return x > 0 ? x : 0;
+    case MCR_SIGMOID: return 1 / (1 + exp(-x));
+    case MCR_TANH: return tanh(x);
+    case MCR_ERF: return erf(x);
+    case MCR_EXP: return exp(x);
+    case MCR_LOG: return log(fabs(x) + 0.1);
+    case MCR_SQRT: return sqrt(fabs(x));
+    case MCR_NEG: return -x;
+    case MCR_ABS: return fabs(x);
+    case MCR_RECIPROCAL: return 1 / x;
+    case MCR_GELU_ERF: return 0.5 * x * (1 + erf(x / sqrt(2.0)));
+    case MCR_GELU_TANH: return 0.5 * x * (1 + tanh(sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+    case MCR_CLIP: return x < alpha ? alpha : (x > beta ? beta : x);
+    case MCR_LEAKY_RELU: return x >= 0 ? x : alpha * x;
+    case MCR_HARD_SIGMOID: return fmax(0, fmin(1, alpha * x + beta));
+    case MCR_HARD_SWISH: return x * fmax(0, fmin(1, x / 6 + 0.5));
+    case MCR_ELU: return x >= 0 ? x : alpha * (exp(x) - 1);
+    case MCR_SOFTPLUS: return log(1 + exp(x));
+    case MCR_FLOOR: return floor(x);
+    case MCR_CEIL: return ceil(x);
+    }
+    return NAN;
+}
+
+static void test_unary(void **state)
+{
+    (void)state;
+    enum { N = 257 };
+    float *x = randv(N), y[N];
+    double ref[N];
+    for (long i = 0; i < N; i++) x[i] *= 4.0f;
+    for (int op = MCR_RELU; op <= MCR_CEIL; op++) {
+        float in[N];
+        for (long i = 0; i < N; i++) {
+            in[i] = x[i];
+            if (op == MCR_LOG) in[i] = fabsf(x[i]) + 0.1f;
+            if (op == MCR_SQRT) in[i] = fabsf(x[i]);
+            if (op == MCR_RECIPROCAL && fabsf(in[i]) < 0.05f) in[i] = 0.5f;
+        }
+        for (long i = 0; i < N; i++) {
+            const double v = (op == MCR_LOG || op == MCR_SQRT) ? x[i] : in[i];
+            ref[i] = ref_unary(op, v, op == MCR_CLIP ? -0.5 : 0.2, op == MCR_CLIP ? 0.7 : 0.5);
+        }
+        mcr_unary_f32((enum mcr_unary_op)op, in, y, N, op == MCR_CLIP ? -0.5f : 0.2f,
+                      op == MCR_CLIP ? 0.7f : 0.5f);
+        assert_close(y, ref, N, 1e-6, 4e-6);
+    }
+    free(x);
+}
+
+static void test_softmax(void **state)
+{
+    (void)state;
+    enum { R = 5, N = 37 };
+    float *x = randv(R * N), y[R * N];
+    double ref[R * N];
+    x[3] = 80.0f; /* would overflow expf without max subtraction */
+    for (long r = 0; r < R; r++) {
+        double mx = -INFINITY, sum = 0;
+        for (long i = 0; i < N; i++) mx = fmax(mx, x[r * N + i]);
+        for (long i = 0; i < N; i++) sum += exp(x[r * N + i] - mx);
+        for (long i = 0; i < N; i++) ref[r * N + i] = exp(x[r * N + i] - mx) / sum;
+    }
+    mcr_softmax_f32(x, y, R, N);
+    assert_close(y, ref, R * N, 1e-7, 1e-5);
+    free(x);
+}
+
+static void test_layernorm(void **state)
+{
+    (void)state;
+    enum { R = 3, N = 29 };
+    float *x = randv(R * N), *g = randv(N), *b = randv(N), y[R * N];
+    double ref[R * N];
+    for (long i = 0; i < R * N; i++) x[i] = 100.0f + x[i]; /* a large mean */
+    for (int use_bias = 0; use_bias < 2; use_bias++) {
+        for (long r = 0; r < R; r++) {
+            double mean = 0, var = 0;
+            for (long i = 0; i < N; i++) mean += x[r * N + i];
+            mean /= N;
+            for (long i = 0; i < N; i++) var += (x[r * N + i] - mean) * (x[r * N + i] - mean);
+            var /= N;
+            for (long i = 0; i < N; i++)
+                ref[r * N + i] = (x[r * N + i] - mean) / sqrt(var + 1e-5) * g[i] + (use_bias ? b[i] : 0);
+        }
+        mcr_layernorm_f32(x, g, use_bias ? b : NULL, y, R, N, 1e-5f);
+        assert_close(y, ref, R * N, 2e-4, 1e-4); /* float input rounding at mean 100 */
+    }
+    free(x), free(g), free(b);
+}
+
+static void test_channel_affine(void **state)
+{
+    (void)state;
+    enum { O = 2, C = 3, I = 7 };
+    float *x = randv(O * C * I), *s = randv(C), *t = randv(C), y[O * C * I];
+    double ref[O * C * I];
+    for (long o = 0; o < O; o++)
+        for (long c = 0; c < C; c++)
+            for (long i = 0; i < I; i++) {
+                const long k = (o * C + c) * I + i;
+                ref[k] = (double)x[k] * s[c] + t[c];
+            }
+    mcr_channel_affine_f32(x, s, t, y, O, C, I);
+    assert_close(y, ref, O * C * I, 1e-6, 1e-6);
+    free(x), free(s), free(t);
+}
+
+static void test_reduce(void **state)
+{
+    (void)state;
+    enum { O = 3, R = 11, I = 4 };
+    float *x = randv(O * R * I), y[O * I];
+    double ref[O * I];
+    for (int op = MCR_REDUCE_MEAN; op <= MCR_REDUCE_MIN; op++) {
+        for (long o = 0; o < O; o++)
+            for (long i = 0; i < I; i++) {
+                double acc = op <= MCR_REDUCE_SUM ? 0 : x[o * R * I + i];
+                for (long r = 0; r < R; r++) {
+                    const double v = x[(o * R + r) * I + i];
+                    if (op <= MCR_REDUCE_SUM) acc += v;
+                    else if (op == MCR_REDUCE_MAX) acc = fmax(acc, v);
+                    else acc = fmin(acc, v);
+                }
+                ref[o * I + i] = op == MCR_REDUCE_MEAN ? acc / R : acc;
+            }
+        mcr_reduce_f32((enum mcr_reduce_op)op, x, y, O, R, I);
+        assert_close(y, ref, O * I, 1e-6, 1e-6);
+    }
+    free(x);
+}
+
+static void test_pool2d(void **state)
+{
+    (void)state;
+    enum { P = 2, H = 9, W = 8, KH = 3, KW = 2, SH = 2, SW = 2, PT = 1, PL = 1, PB = 1, PR = 0 };
+    const long oh = (H + PT + PB - KH) / SH + 1, ow = (W + PL + PR - KW) / SW + 1;
+    float *x = randv(P * H * W), y[P * 8 * 8];
+    double ref[P * 8 * 8];
+    for (int op = MCR_POOL_AVG; op <= MCR_POOL_MAX; op++)
+        for (int cip = 0; cip < 2; cip++) {
+            for (long p = 0; p < P; p++)
+                for (long oy = 0; oy < oh; oy++)
+                    for (long ox = 0; ox < ow; ox++) {
+                        double acc = op == MCR_POOL_MAX ? -INFINITY : 0;
+                        long cnt = 0;
+                        for (long r = 0; r < KH; r++)
+                            for (long s = 0; s < KW; s++) {
+                                const long iy = oy * SH + r - PT, ix = ox * SW + s - PL;
+                                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                                const double v = x[(p * H + iy) * W + ix];
+                                acc = op == MCR_POOL_MAX ? fmax(acc, v) : acc + v;
+                                cnt++;
+                            }
+                        if (op == MCR_POOL_AVG) acc /= cip ? KH * KW : cnt;
+                        ref[(p * oh + oy) * ow + ox] = acc;
+                    }
+            mcr_pool2d_f32((enum mcr_pool_op)op, x, y, P, H, W, oh, ow, KH, KW, SH, SW, PT, PL,
+                           PB, PR, 1, 1, cip);
+            assert_close(y, ref, P * oh * ow, 1e-6, 1e-6);
+        }
+    free(x);
+}
+
+static void test_copy_strided(void **state)
+{
+    (void)state;
+    /* Transpose [2][3][4] -> [4][2][3] written into a wider destination with an offset. */
+    float *x = randv(24), y[4 * 2 * 4];
+    double ref[4 * 2 * 4];
+    for (int i = 0; i < 32; i++) y[i] = -7.0f, ref[i] = -7.0;
+    const long shape[3] = {4, 2, 3}, dst[3] = {8, 4, 1}, src[3] = {1, 12, 4};
+    for (long i = 0; i < 4; i++)
+        for (long j = 0; j < 2; j++)
+            for (long k = 0; k < 3; k++) ref[1 + i * 8 + j * 4 + k] = x[j * 12 + k * 4 + i];
+    mcr_copy_strided_f32(y + 1, dst, x, src, shape, 3);
+    assert_close(y, ref, 32, 0, 0);
+    /* Negative source stride (a reversed slice) and a broadcast (stride 0). */
+    const long s1[2] = {2, 5}, d1[2] = {5, 1}, ss1[2] = {0, -1};
+    float z[10];
+    double rz[10];
+    for (long i = 0; i < 2; i++)
+        for (long k = 0; k < 5; k++) rz[i * 5 + k] = x[9 - k];
+    mcr_copy_strided_f32(z, d1, x + 9, ss1, s1, 2);
+    assert_close(z, rz, 10, 0, 0);
+    /* fill */
+    mcr_fill_f32(z, 10, 1.5f);
+    for (int i = 0; i < 10; i++) assert_true(z[i] == 1.5f);
+    free(x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_conv2d),      cmocka_unit_test(test_matmul),
+        cmocka_unit_test(test_binary_broadcast), cmocka_unit_test(test_unary),
+        cmocka_unit_test(test_softmax),     cmocka_unit_test(test_layernorm),
+        cmocka_unit_test(test_channel_affine), cmocka_unit_test(test_reduce),
+        cmocka_unit_test(test_pool2d),      cmocka_unit_test(test_copy_strided),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
