@@ -70,6 +70,8 @@ def build_program(sources: list[Path], exe: Path, target: str = "generic",
     """Compile and link generated sources with the runtime into an executable."""
     lib = runtime_library(target, extra_flags)
     flags = CFLAGS + TARGET_FLAGS[target] + list(extra_flags or [])
+    # -Wa,-I: where the assembler finds an .incbin weights file (beside the model).
     _run([cc(), *flags, "-I", str(RUNTIME / "include"), "-I", str(sources[0].parent),
+          f"-Wa,-I,{sources[0].parent}",
           *map(str, sources), str(lib), "-lm", "-o", str(exe)], "building the generated code")
     return exe

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .codegen import TARGETS, c_ident
+from .codegen import TARGETS, WEIGHT_FORMATS, c_ident
 from .errors import MobilecError
 
 
@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0, help="seed of the random weights and input")
     e.add_argument("--keep-bn", action="store_true",
                    help="keep BatchNormalization unfolded in the export")
-    e.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    e.add_argument("--opset", type=int, help="ONNX opset (default 17 for torchscript, 18 for dynamo)")
     e.add_argument("--reference", action="store_true",
                    help="also write FILE_input.bin and FILE_output_fp64.bin (float64 PyTorch output)")
 
@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="code target (default generic: portable C99)")
         sp.add_argument("--input-shape", action="append", metavar="NAME=1x3x256x256",
                         help="static shape for an input with dynamic dimensions (repeatable)")
+        sp.add_argument("--weights", choices=WEIGHT_FORMATS, default="auto",
+                        help="inline: weights as string literals inside the .c file; incbin: in "
+                             "<name>_model.weights beside it, pulled in by the assembler (ELF "
+                             "only; build with -Wa,-I,DIR); auto (default): inline up to 192 MB")
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
     c = sub.add_parser("compile", help="compile an ONNX model to <name>_model.c and .h",
@@ -109,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         name = c_ident(args.name) if args.name else _default_name(args.model)
         if args.command == "compile":
             from .pipeline import compile_file, write_atomic, write_sources
-            compiled = compile_file(args.model, name, args.target, shapes, quiet=args.quiet)
+            compiled = compile_file(args.model, name, args.target, shapes, quiet=args.quiet,
+                                    weights=args.weights)
             out = Path(args.output) if args.output else Path("generated") / f"{name}_model.c"
             report = compiled.report()
             header = write_sources(compiled, out)
@@ -125,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             from .verify import verify
             ok = verify(args.model, name=name, target=args.target, seeds=args.seeds,
                         input_file=args.input, expect=args.expect, input_shapes=shapes,
-                        keep=args.keep, quiet=args.quiet)
+                        keep=args.keep, quiet=args.quiet, weights=args.weights)
             return 0 if ok else 1
     except MobilecError as err:
         print(f"mobilec: error: {err}", file=sys.stderr)

@@ -22,6 +22,12 @@ from .planner import Plan, align
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TARGETS = ("generic",)
+WEIGHT_FORMATS = ("auto", "inline", "incbin")
+# Above this many weight bytes, "auto" picks incbin. Measured here with gcc 12 -O2: inline
+# weights cost the compiler about 11 bytes of memory per weight byte (the front end holds
+# the ~2.9-characters-per-byte literal text, and the assembler then reads gcc's .ascii
+# output); ViT-B/16's 345 MB would need 4.6 GB. An .incbin blob costs nothing to compile.
+INLINE_LIMIT = 192 << 20
 
 
 @dataclass
@@ -29,6 +35,8 @@ class Generated:
     c_source: str
     header: str
     weights_bytes: int
+    weights_blob: bytes | None = None  # set when the weights go in a separate .incbin file
+    weights_file: str | None = None
 
 
 def c_ident(name: str) -> str:
@@ -98,12 +106,17 @@ def _layout_weights(graph: Graph) -> tuple[dict[str, int], bytes]:
 
 
 def generate(graph: Graph, plan: Plan, name: str, target: str = "generic",
-             source: str = "") -> Generated:
+             source: str = "", weights: str = "auto") -> Generated:
     if target not in TARGETS:
         raise MobilecError(f"unknown target '{target}' (choose from {', '.join(TARGETS)})")
+    if weights not in WEIGHT_FORMATS:
+        raise MobilecError(f"unknown weights format '{weights}' (choose from "
+                           f"{', '.join(WEIGHT_FORMATS)})")
     ident = c_ident(name)
     env = _environment()
     woff, blob = _layout_weights(graph)
+    incbin = weights == "incbin" or (weights == "auto" and len(blob) > INLINE_LIMIT)
+    weights_file = f"{ident}_model.weights" if incbin else None
     single = len(graph.inputs) == 1 and len(graph.outputs) == 1
     in_names = ["input"] if single else [f"input{k}" for k in range(len(graph.inputs))]
     out_names = ["output"] if single else [f"output{k}" for k in range(len(graph.outputs))]
@@ -139,10 +152,11 @@ def generate(graph: Graph, plan: Plan, name: str, target: str = "generic",
     ctx = {"name": ident, "NAME": ident.upper(), "target": target, "version": __version__,
            "source": comment(Path(source).name if source else graph.path),
            "arena_bytes": plan.arena_bytes, "weights_bytes": len(blob),
-           "weight_lines": list(string_lines(blob)) if blob else ['"\\000"'],
-           "calls": calls, **io}
+           "weight_lines": [] if incbin else (list(string_lines(blob)) if blob else ['"\\000"']),
+           "weights_file": weights_file, "calls": calls, **io}
     return Generated(env.get_template("model.c.j2").render(**ctx),
-                     env.get_template("model.h.j2").render(**ctx), len(blob))
+                     env.get_template("model.h.j2").render(**ctx), len(blob),
+                     blob if incbin else None, weights_file)
 
 
 def kernel_list(graph: Graph) -> list[dict[str, Any]]:

@@ -41,7 +41,7 @@ class ExportOptions:
     seed: int = 0
     keep_bn: bool = False
     reference: bool = False
-    opset: int = 17
+    opset: int | None = None  # default: 17 for torchscript, 18 for dynamo
 
 
 def _log(msg: str) -> None:
@@ -161,6 +161,8 @@ def export(opts: ExportOptions) -> None:
     if opts.model not in MODELS:
         raise MobilecError(f"unknown model '{opts.model}' (choose from {', '.join(MODELS)})")
     res = opts.resolution or MODELS[opts.model][1]
+    # dynamo emits opset 18 natively; converting it down fails on some graphs.
+    opset = opts.opset or (17 if opts.exporter == "torchscript" else 18)
     _log(f"building {opts.model} ({MODELS[opts.model][0]}) at {res}x{res}, "
          f"{'checkpoint ' + opts.checkpoint if opts.checkpoint else f'random weights, seed {opts.seed}'}")
     model = build_model(opts.model, res, opts.seed, opts.checkpoint)
@@ -180,21 +182,24 @@ def export(opts: ExportOptions) -> None:
     fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=str(out_path.parent))
     os.close(fd)
     try:
-        _log(f"exporting with the {opts.exporter} exporter, opset {opts.opset}")
+        _log(f"exporting with the {opts.exporter} exporter, opset {opset}")
         x = torch.from_numpy(image)
         with torch.no_grad():
             if opts.exporter == "torchscript":
                 training = (torch.onnx.TrainingMode.PRESERVE if opts.keep_bn
                             else torch.onnx.TrainingMode.EVAL)
-                torch.onnx.export(model, (x,), tmp, dynamo=False, opset_version=opts.opset,
+                torch.onnx.export(model, (x,), tmp, dynamo=False, opset_version=opset,
                                   input_names=["image"], output_names=["embedding"],
                                   training=training, do_constant_folding=not opts.keep_bn)
             else:
-                prog = torch.onnx.export(model, (x,), dynamo=True, opset_version=opts.opset,
+                prog = torch.onnx.export(model, (x,), dynamo=True, opset_version=opset,
                                          input_names=["image"], output_names=["embedding"],
                                          external_data=False, optimize=not opts.keep_bn)
                 assert prog is not None
                 prog.save(tmp, external_data=False)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, out_path)
     finally:
         if os.path.exists(tmp):

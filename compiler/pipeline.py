@@ -66,7 +66,7 @@ def _progress(msg: str, quiet: bool) -> None:
 
 
 def compile_graph(graph: Graph, name: str, target: str = "generic",
-                  quiet: bool = True) -> Compiled:
+                  quiet: bool = True, weights: str = "auto") -> Compiled:
     records = []
     for pass_name, fn in PASSES + [("lower", lower.run)]:
         before = len(graph.nodes)
@@ -84,26 +84,29 @@ def compile_graph(graph: Graph, name: str, target: str = "generic",
     _progress(f"planning memory for {len(graph.nodes)} kernel calls", quiet)
     plan = planner.plan(graph)
     _progress("generating C", quiet)
-    gen = codegen.generate(graph, plan, name, target, graph.path)
+    gen = codegen.generate(graph, plan, name, target, graph.path, weights)
     return Compiled(graph, plan, gen, records, name, target)
 
 
 def compile_file(path: str, name: str, target: str = "generic",
                  input_shapes: dict[str, tuple[int, ...]] | None = None,
-                 quiet: bool = True) -> Compiled:
+                 quiet: bool = True, weights: str = "auto") -> Compiled:
     _progress(f"importing {path}", quiet)
     graph = import_graph(path, input_shapes, name=name)
     _progress(f"{len(graph.nodes)} nodes, {len(graph.tensors)} tensors; optimizing", quiet)
-    return compile_graph(graph, name, target, quiet)
+    return compile_graph(graph, name, target, quiet, weights)
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, content: str | bytes) -> None:
     """Write via a temporary file in the same folder, so no half-written file is left."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(content.encode() if isinstance(content, str) else content)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -112,8 +115,12 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def write_sources(compiled: Compiled, c_path: Path) -> Path:
-    """Write <name>_model.c at c_path and its header beside it; returns the header path."""
+    """Write <name>_model.c at c_path, its header (and the .incbin weights when the
+    weights go there) beside it; returns the header path."""
     h_path = c_path.with_name(f"{codegen.c_ident(compiled.name)}_model.h")
+    gen = compiled.generated
+    if gen.weights_blob is not None and gen.weights_file:
+        write_atomic(c_path.with_name(gen.weights_file), gen.weights_blob)
     write_atomic(h_path, compiled.generated.header)
     write_atomic(c_path, compiled.generated.c_source)
     return h_path

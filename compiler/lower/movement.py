@@ -24,7 +24,7 @@ def lower_alias(node: Node, graph: Graph) -> list[Node]:
     """Same bytes, another shape: Reshape, Flatten, Squeeze, Unsqueeze, Identity, ..."""
     if node.op == "Dropout" and len(node.outputs) > 1 and node.outputs[1]:
         raise unsupported("Dropout's mask output")
-    if node.op == "Cast" and graph.t(node.outputs[0]).dtype != graph.t(node.inputs[0]).dtype:
+    if node.op in ("Cast", "CastLike") and graph.t(node.outputs[0]).dtype != graph.t(node.inputs[0]).dtype:
         raise unsupported(f"Cast to {graph.t(node.outputs[0]).dtype} at run time")
     return [kernel("alias", node, [node.inputs[0]], [node.outputs[0]])]
 
@@ -191,7 +191,7 @@ def lower_tile(node: Node, graph: Graph) -> list[Node]:
 LOWERINGS = {
     "Reshape": lower_alias, "Flatten": lower_alias, "Squeeze": lower_alias,
     "Unsqueeze": lower_alias, "Identity": lower_alias, "Dropout": lower_alias,
-    "Cast": lower_alias,
+    "Cast": lower_alias, "CastLike": lower_alias,
     "Transpose": lower_transpose, "Slice": lower_slice, "Concat": lower_concat,
     "Split": lower_split, "Gather": lower_gather, "Expand": lower_expand, "Pad": lower_pad,
     "Tile": lower_tile,

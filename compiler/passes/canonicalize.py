@@ -1,6 +1,6 @@
 """canonicalize: no-ops disappear.
 
-Identity, Dropout (inference), Cast to the type it already has, Reshape/Flatten/Squeeze/
+Identity, Dropout (inference), Cast/CastLike to the type it already has, Reshape/Flatten/Squeeze/
 Unsqueeze that keep the shape, Transpose by the identity permutation, Pad by nothing.
 A node whose output is a graph output stays: that name must still be written.
 """
@@ -22,7 +22,7 @@ def is_noop(node: Node, graph: Graph) -> bool:
         return True
     if node.op == "Dropout":
         return len(node.outputs) == 1 or not node.outputs[1]
-    if node.op == "Cast":
+    if node.op in ("Cast", "CastLike"):
         return x.dtype == y.dtype
     if node.op in SHAPE_ONLY:
         return x.shape == y.shape

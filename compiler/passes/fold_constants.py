@@ -43,6 +43,11 @@ def try_fold(node: Node, tensors: dict[str, Tensor], opset: int,
         return None
     if node.op in ("Shape", "Size"):
         return _shape_of(node, tensors)
+    if node.op == "CastLike" and tensors[node.inputs[0]].is_const:
+        # Needs only the element type of its second input, not its value.
+        data = tensors[node.inputs[0]].data
+        assert data is not None
+        return [np.ascontiguousarray(data.astype(tensors[node.inputs[1]].dtype))]
     ins = [i for i in node.inputs if i]
     if not all(tensors[i].is_const for i in ins):
         return None
