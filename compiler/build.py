@@ -6,7 +6,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from .errors import MobilecError
@@ -32,8 +31,9 @@ def cache_dir() -> Path:
 def _run(cmd: list[str], what: str) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise MobilecError(f"{what} failed: {' '.join(cmd[:3])} ... exited {proc.returncode}")
+        errors = [ln for ln in proc.stderr.splitlines() if "error" in ln]
+        first = errors[0] if errors else proc.stderr.strip()[-300:]
+        raise MobilecError(f"{what} failed ({cmd[0]} exited {proc.returncode}): {first}")
 
 
 def runtime_library(target: str, extra_flags: list[str] | None = None) -> Path:

@@ -152,7 +152,7 @@ def generate(graph: Graph, plan: Plan, name: str, target: str = "generic",
     ctx = {"name": ident, "NAME": ident.upper(), "target": target, "version": __version__,
            "source": comment(Path(source).name if source else graph.path),
            "arena_bytes": plan.arena_bytes, "weights_bytes": len(blob),
-           "weight_lines": [] if incbin else (list(string_lines(blob)) if blob else ['"\\000"']),
+           "weight_lines": [] if incbin else list(string_lines(blob)),
            "weights_file": weights_file, "calls": calls, **io}
     return Generated(env.get_template("model.c.j2").render(**ctx),
                      env.get_template("model.h.j2").render(**ctx), len(blob),

@@ -81,6 +81,10 @@ def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = No
         tensors[init.name] = Tensor(init.name, tuple(arr.shape), arr.dtype, np.ascontiguousarray(arr))
 
     inputs: list[str] = []
+    unknown = set(input_shapes) - {vi.name for vi in g.input if vi.name not in tensors}
+    if unknown:
+        raise MobilecError(f"--input-shape names no input of the model: {', '.join(sorted(unknown))}",
+                           path=path)
     for vi in g.input:
         if vi.name in tensors:  # an initializer listed as input (old exporters): a constant
             continue
@@ -97,16 +101,14 @@ def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = No
                 raise MobilecError(f"--input-shape {vi.name}={'x'.join(map(str, shape))} does not "
                                    f"fit the model's shape {dims}", path=path)
         elif any(d is None or d <= 0 for d in dims) or not tt.HasField("shape"):
+            example = "x".join(str(d) if d else "1" for d in dims) or "1x3x256x256"
             raise MobilecError(
-                f"input '{vi.name}' has a dynamic shape {['?' if d is None else d for d in dims]}; "
-                f"give it with --input-shape {vi.name}=1x3x256x256", path=path)
+                f"input '{vi.name}' has a dynamic shape {['?' if not d else d for d in dims]}; "
+                f"give it with --input-shape {vi.name}={example}", path=path)
         else:
             shape = tuple(int(d) for d in dims)
         tensors[vi.name] = Tensor(vi.name, tuple(shape), np.dtype(np.float32))
         inputs.append(vi.name)
-    if input_shapes:
-        raise MobilecError(f"--input-shape names no input of the model: {', '.join(input_shapes)}",
-                           path=path)
 
     known = _whole_model_shapes(model, {n: tensors[n].shape for n in inputs})
     nodes: list[Node] = []

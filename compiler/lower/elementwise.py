@@ -57,8 +57,8 @@ def lower_unary(node: Node, graph: Graph) -> list[Node]:
         else:
             lo = const_input(node, graph, 1, "Clip min")
             hi = const_input(node, graph, 2, "Clip max")
-            alpha = float(lo) if lo is not None else -np.inf
-            beta = float(hi) if hi is not None else np.inf
+            alpha = float(np.asarray(lo).reshape(-1)[0]) if lo is not None else -np.inf
+            beta = float(np.asarray(hi).reshape(-1)[0]) if hi is not None else np.inf
     elif node.op == "LeakyRelu":
         alpha = float(node.attr("alpha", 0.01))
     elif node.op == "Elu":

@@ -1,0 +1,162 @@
+"""The command line: bad input gets one clear line, exit code 2 and no output file;
+good input gets byte-identical output and a truthful report."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from conftest import FIXTURES, ROOT
+
+
+def mobilec(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "compiler.cli", *args], cwd=ROOT,
+                          capture_output=True, text=True)
+
+
+def small_model(path: Path, op: str = "Relu", dims: list | None = None,
+                elem: int = TensorProto.FLOAT) -> Path:
+    dims = dims or [1, 3, 4, 4]
+    g = helper.make_graph([helper.make_node(op, ["x"], ["y"], name="the_node")], "g",
+                          [helper.make_tensor_value_info("x", elem, dims)],
+                          [helper.make_tensor_value_info("y", elem, dims)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.save(m, str(path))
+    return path
+
+
+def assert_user_error(proc: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("mobilec: error:")]
+    assert len(errors) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for w in words:
+        assert w in errors[0], errors[0]
+
+
+def test_help_lists_the_commands() -> None:
+    proc = mobilec("--help")
+    assert proc.returncode == 0
+    for cmd in ("export", "compile", "verify"):
+        assert cmd in proc.stdout
+
+
+def test_not_onnx(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.onnx"
+    bad.write_text("hello, not a model")
+    out = tmp_path / "out" / "m_model.c"
+    assert_user_error(mobilec("compile", str(bad), "-o", str(out)), "bad.onnx", "ONNX")
+    assert not out.exists() and not out.with_suffix(".h").exists()
+
+
+def test_truncated(tmp_path: Path) -> None:
+    src = small_model(tmp_path / "full.onnx")
+    cut = tmp_path / "cut.onnx"
+    cut.write_bytes(src.read_bytes()[: len(src.read_bytes()) // 2])
+    assert_user_error(mobilec("compile", str(cut), "-o", str(tmp_path / "m.c")), "cut.onnx")
+    assert not (tmp_path / "m.c").exists()
+
+
+def test_truncated_fixture(tmp_path: Path) -> None:
+    cut = tmp_path / "cut.onnx"
+    with open(FIXTURES / "mci0_64_train.onnx", "rb") as f:
+        cut.write_bytes(f.read(1_000_000))
+    assert_user_error(mobilec("compile", str(cut), "-o", str(tmp_path / "m.c")), "cut.onnx")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert_user_error(mobilec("compile", str(tmp_path / "nope.onnx")), "nope.onnx", "no such file")
+
+
+def test_unsupported_op_names_node_and_op(tmp_path: Path) -> None:
+    m = small_model(tmp_path / "m.onnx", op="Hardmax")
+    out = tmp_path / "m.c"
+    assert_user_error(mobilec("compile", str(m), "-o", str(out)), "m.onnx", "the_node", "Hardmax")
+    assert not out.exists()
+
+
+def test_dynamic_dimension_needs_input_shape(tmp_path: Path) -> None:
+    m = small_model(tmp_path / "dyn.onnx", dims=["batch", 3, 4, 4])
+    out = tmp_path / "dyn_model.c"
+    assert_user_error(mobilec("compile", str(m), "-o", str(out)), "dynamic", "--input-shape")
+    assert not out.exists()
+    ok = mobilec("compile", str(m), "-o", str(out), "--input-shape", "x=2x3x4x4", "-q")
+    assert ok.returncode == 0, ok.stderr
+    assert "[2, 3, 4, 4]" in out.with_suffix(".h").read_text()
+    assert_user_error(mobilec("compile", str(m), "--input-shape", "x=2x3", "-o", str(out)),
+                      "does not fit")
+    assert_user_error(mobilec("compile", str(m), "--input-shape", "y=1x3x4x4", "-o", str(out)),
+                      "names no input")
+
+
+def test_non_float_input(tmp_path: Path) -> None:
+    m = small_model(tmp_path / "int.onnx", op="Abs", elem=TensorProto.INT32)
+    assert_user_error(mobilec("compile", str(m), "-o", str(tmp_path / "m.c")), "INT32", "float32")
+
+
+def test_output_is_deterministic_and_report_is_true(tmp_path: Path) -> None:
+    g = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+         helper.make_node("Relu", ["c"], ["y"], name="relu")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 5, 5])],
+        [numpy_helper.from_array(np.ones((4, 2, 3, 3), np.float32), "w")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.save(m, str(tmp_path / "cr.onnx"))
+    outs = []
+    for k in range(2):
+        c = tmp_path / f"run{k}" / "cr_model.c"
+        proc = mobilec("compile", str(tmp_path / "cr.onnx"), "-o", str(c), "-q",
+                       "--report-json", str(tmp_path / f"r{k}.json"))
+        assert proc.returncode == 0, proc.stderr
+        outs.append((c.read_bytes(), c.with_suffix(".h").read_bytes()))
+    assert outs[0] == outs[1]
+    report = json.loads((tmp_path / "r0.json").read_text())
+    assert [k["op"] for k in report["kernels"]] == ["conv2d", "unary"]
+    # Two live tensors at most: the conv output in the arena; y goes to the output buffer.
+    assert report["arena_bytes"] == 4 * 5 * 5 * 4 + (-(4 * 5 * 5 * 4) % 64)
+    assert report["lower_bound_bytes"] <= report["arena_bytes"]
+    header = outs[0][1].decode()
+    assert "int cr_run(const float *input, float *output, void *arena);" in header
+    assert "#define CR_ARENA_BYTES" in header
+
+
+def test_report_prints_passes_and_kernels(tmp_path: Path) -> None:
+    m = small_model(tmp_path / "m.onnx")
+    proc = mobilec("compile", str(m), "-o", str(tmp_path / "m_model.c"), "--report", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert "pass canonicalize" in proc.stdout and "kernel calls: 1" in proc.stdout
+
+
+def test_verify_expect_needs_input(tmp_path: Path) -> None:
+    m = small_model(tmp_path / "m.onnx")
+    assert_user_error(mobilec("verify", str(m), "--expect", str(m)), "--input")
+
+
+def test_verify_wrong_input_size(tmp_path: Path) -> None:
+    m = small_model(tmp_path / "m.onnx")
+    (tmp_path / "in.bin").write_bytes(b"\0" * 12)
+    assert_user_error(mobilec("verify", str(m), "--input", str(tmp_path / "in.bin"), "-q"),
+                      "in.bin", "bytes")
+
+
+def test_verify_passes_and_fails_honestly(tmp_path: Path) -> None:
+    m = small_model(tmp_path / "m.onnx", op="Sigmoid")
+    proc = mobilec("verify", str(m), "--seeds", "2", "-q")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip().splitlines()[-1].startswith("verify: PASS")
+    # A wrong expected output must make verify fail.
+    x = np.random.default_rng(0).random((1, 3, 4, 4)).astype(np.float32)
+    x.tofile(tmp_path / "in.bin")
+    (1.0 / (1.0 + np.exp(-x)) + 0.01).astype(np.float32).tofile(tmp_path / "wrong.bin")
+    proc = mobilec("verify", str(m), "--input", str(tmp_path / "in.bin"), "--expect",
+                   str(tmp_path / "wrong.bin"), "-q")
+    assert proc.returncode == 1
+    assert proc.stdout.strip().splitlines()[-1].startswith("verify: FAIL")
