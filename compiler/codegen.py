@@ -138,7 +138,7 @@ def generate(graph: Graph, plan: Plan, name: str, target: str = "generic",
             continue
         tmpl = env.get_template(f"kernels/{node.op}.j2")
         code = tmpl.render(a=node.attrs, x=[ptr(i, False) if i else "NULL" for i in node.inputs],
-                           y=[ptr(o, True) for o in node.outputs]).strip()
+                           y=[ptr(o, True) if o else "" for o in node.outputs]).strip()
         shapes = ", ".join("x".join(map(str, graph.t(o).shape)) or "scalar" for o in node.outputs)
         calls.append({"step": step, "op": node.op, "node": node.name, "shapes": shapes,
                       "code": code})

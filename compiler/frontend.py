@@ -100,10 +100,10 @@ def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = No
             if len(shape) != len(dims) or any(d not in (None, s) for d, s in zip(dims, shape)):
                 raise MobilecError(f"--input-shape {vi.name}={'x'.join(map(str, shape))} does not "
                                    f"fit the model's shape {dims}", path=path)
-        elif any(d is None or d <= 0 for d in dims) or not tt.HasField("shape"):
-            example = "x".join(str(d) if d else "1" for d in dims) or "1x3x256x256"
+        elif any(d is None for d in dims) or not tt.HasField("shape"):
+            example = "x".join(str(d) if d is not None else "1" for d in dims) or "1x3x256x256"
             raise MobilecError(
-                f"input '{vi.name}' has a dynamic shape {['?' if not d else d for d in dims]}; "
+                f"input '{vi.name}' has a dynamic shape {['?' if d is None else d for d in dims]}; "
                 f"give it with --input-shape {vi.name}={example}", path=path)
         else:
             shape = tuple(int(d) for d in dims)
@@ -142,7 +142,7 @@ def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = No
         for t in node.outputs:
             if t and graph.t(t).dtype not in RUNTIME_DTYPES:
                 raise MobilecError(
-                    f"computes a {graph.t(t).dtype} tensor at run time; mobilec runs float32 "
+                    f"unsupported: computes a {graph.t(t).dtype} tensor at run time; mobilec runs float32 "
                     "only (integer math must fold away at compile time)",
                     path=path, node=node.name, op=node.op)
     return graph

@@ -28,6 +28,13 @@ def binary(src: Node, graph: Graph, op: str, a: str, b: str, out: str) -> Node:
 def lower_binary(node: Node, graph: Graph) -> list[Node]:
     op = BINARY[node.op]
     ins = [i for i in node.inputs if i]
+    for k, name in enumerate(ins):
+        value = graph.const(name)
+        if value is not None and value.dtype != np.float32:
+            # Pow's exponent may be an integer tensor; the kernels compute in float32.
+            if node.op != "Pow" or not np.all(value.astype(np.float32) == value):
+                raise unsupported(f"{value.dtype} operand '{name}'")
+            ins[k] = graph.add_const(f"{name}_f32", value.astype(np.float32))
     out = node.outputs[0]
     if len(ins) == 1:  # variadic Sum/Max/Min of one input is a copy
         return [kernel("alias", node, ins, [out])]

@@ -22,8 +22,12 @@ def copy(src: Node, inputs: list[str], output: str, pieces: list[dict[str, Any]]
 
 def lower_alias(node: Node, graph: Graph) -> list[Node]:
     """Same bytes, another shape: Reshape, Flatten, Squeeze, Unsqueeze, Identity, ..."""
-    if node.op == "Dropout" and len(node.outputs) > 1 and node.outputs[1]:
-        raise unsupported("Dropout's mask output")
+    if node.op == "Dropout":
+        if len(node.outputs) > 1 and node.outputs[1]:
+            raise unsupported("Dropout's mask output")
+        training = const_input(node, graph, 2, "Dropout training_mode")
+        if training is not None and bool(np.asarray(training).reshape(-1)[0]):
+            raise unsupported("Dropout in training mode (random)")
     if node.op in ("Cast", "CastLike") and graph.t(node.outputs[0]).dtype != graph.t(node.inputs[0]).dtype:
         raise unsupported(f"Cast to {graph.t(node.outputs[0]).dtype} at run time")
     return [kernel("alias", node, [node.inputs[0]], [node.outputs[0]])]

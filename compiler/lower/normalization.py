@@ -28,8 +28,6 @@ def lower_batchnorm(node: Node, graph: Graph) -> list[Node]:
 
 
 def lower_layernorm(node: Node, graph: Graph) -> list[Node]:
-    if any(o for o in node.outputs[1:]):
-        raise unsupported("LayerNormalization's Mean/InvStdDev outputs")
     x = graph.t(node.inputs[0])
     axis = norm_axis(node.attr("axis", -1), len(x.shape))
     inner = tuple(x.shape[axis:])
@@ -42,7 +40,7 @@ def lower_layernorm(node: Node, graph: Graph) -> list[Node]:
     if bias is not None:
         ins.append(graph.add_const(f"{node.inputs[2]}_row",
                                    np.broadcast_to(bias, inner).reshape(n).astype(np.float32)))
-    return [kernel("layernorm", node, ins, [node.outputs[0]], rows=prod(x.shape[:axis]), n=n,
+    return [kernel("layernorm", node, ins, list(node.outputs), rows=prod(x.shape[:axis]), n=n,
                    eps=float(node.attr("epsilon", 1e-5)), has_bias=bias is not None)]
 
 

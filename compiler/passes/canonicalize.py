@@ -21,6 +21,9 @@ def is_noop(node: Node, graph: Graph) -> bool:
     if node.op == "Identity":
         return True
     if node.op == "Dropout":
+        training = graph.const(node.inputs[2]) if len(node.inputs) > 2 else None
+        if training is not None and bool(np.asarray(training).reshape(-1)[0]):
+            return False
         return len(node.outputs) == 1 or not node.outputs[1]
     if node.op in ("Cast", "CastLike"):
         return x.dtype == y.dtype

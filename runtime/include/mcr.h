@@ -51,9 +51,10 @@ void mcr_unary_f32(enum mcr_unary_op op, const float *x, float *y, long n,
 void mcr_softmax_f32(const float *x, float *y, long rows, long n);
 
 /* Layer norm over rows of length n: y = (x - mean) / sqrt(var + eps) * scale + bias.
- * scale and bias have n elements; bias may be NULL. */
+ * scale and bias have n elements; bias may be NULL. When not NULL, mean[r] and
+ * invstd[r] = 1 / sqrt(var + eps) receive each row's statistics. */
 void mcr_layernorm_f32(const float *x, const float *scale, const float *bias, float *y,
-                       long rows, long n, float eps);
+                       float *mean, float *invstd, long rows, long n, float eps);
 
 /* Per-channel affine over [outer][c][inner]: y = x * scale[c] + shift[c]
  * (inference BatchNorm with its statistics folded at compile time). */

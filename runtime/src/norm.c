@@ -5,7 +5,7 @@
 #include "mcr.h"
 
 void mcr_layernorm_f32(const float *x, const float *scale, const float *bias, float *y,
-                       long rows, long n, float eps)
+                       float *mean_out, float *invstd_out, long rows, long n, float eps)
 {
     for (long r = 0; r < rows; r++, x += n, y += n) {
         /* Two passes in double: mean first, then the centred variance, so a large mean
@@ -20,6 +20,8 @@ void mcr_layernorm_f32(const float *x, const float *scale, const float *bias, fl
         var /= (double)n;
         const float inv = (float)(1.0 / sqrt(var + eps));
         const float m = (float)mean;
+        if (mean_out) mean_out[r] = m;
+        if (invstd_out) invstd_out[r] = inv;
         for (long i = 0; i < n; i++) {
             const float v = (x[i] - m) * inv * scale[i];
             y[i] = bias ? v + bias[i] : v;

@@ -1,4 +1,6 @@
 /* Reductions over the middle axis of [outer][r][inner]; global pooling is one of them. */
+#include <math.h>
+
 #include "mcr.h"
 
 void mcr_reduce_f32(enum mcr_reduce_op op, const float *x, float *y,
@@ -8,7 +10,9 @@ void mcr_reduce_f32(enum mcr_reduce_op op, const float *x, float *y,
         for (long i = 0; i < inner; i++) {
             const float *p = x + o * r * inner + i;
             /* Accumulate sums in double: global pools over 64x64 maps are long sums. */
-            double acc = (op == MCR_REDUCE_MEAN || op == MCR_REDUCE_SUM) ? 0.0 : p[0];
+            /* An empty max is -inf and an empty min +inf (ONNX's identities). */
+            double acc = (op == MCR_REDUCE_MEAN || op == MCR_REDUCE_SUM) ? 0.0
+                         : r > 0 ? p[0] : (op == MCR_REDUCE_MAX ? -INFINITY : INFINITY);
             for (long j = 0; j < r; j++) {
                 const float v = p[j * inner];
                 switch (op) {

@@ -22,7 +22,11 @@ static float apply(enum mcr_unary_op op, float x, float alpha, float beta)
         const float u = 0.79788456080286536f * (x + 0.044715f * x * x * x);
         return 0.5f * x * (1.0f + tanhf(u));
     }
-    case MCR_CLIP: return x < alpha ? alpha : (x > beta ? beta : x);
+    /* min(max(x, lo), hi): when lo > hi every value becomes hi, as ONNX specifies. */
+    case MCR_CLIP: {
+        const float v = x < alpha ? alpha : x;
+        return v > beta ? beta : v;
+    }
     case MCR_LEAKY_RELU: return x >= 0.0f ? x : alpha * x;
     case MCR_HARD_SIGMOID: {
         const float v = alpha * x + beta;

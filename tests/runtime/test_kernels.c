@@ -228,8 +228,8 @@ static void test_layernorm(void **state)
 {
     (void)state;
     enum { R = 3, N = 29 };
-    float *x = randv(R * N), *g = randv(N), *b = randv(N), y[R * N];
-    double ref[R * N];
+    float *x = randv(R * N), *g = randv(N), *b = randv(N), y[R * N], mean[R], inv[R];
+    double ref[R * N], ref_mean[R], ref_inv[R];
     for (long i = 0; i < R * N; i++) x[i] = 100.0f + x[i]; /* a large mean */
     for (int use_bias = 0; use_bias < 2; use_bias++) {
         for (long r = 0; r < R; r++) {
@@ -238,11 +238,18 @@ static void test_layernorm(void **state)
             mean /= N;
             for (long i = 0; i < N; i++) var += (x[r * N + i] - mean) * (x[r * N + i] - mean);
             var /= N;
+            ref_mean[r] = mean;
+            ref_inv[r] = 1 / sqrt(var + 1e-5);
             for (long i = 0; i < N; i++)
                 ref[r * N + i] = (x[r * N + i] - mean) / sqrt(var + 1e-5) * g[i] + (use_bias ? b[i] : 0);
         }
-        mcr_layernorm_f32(x, g, use_bias ? b : NULL, y, R, N, 1e-5f);
+        mcr_layernorm_f32(x, g, use_bias ? b : NULL, y, use_bias ? mean : NULL,
+                          use_bias ? inv : NULL, R, N, 1e-5f);
         assert_close(y, ref, R * N, 2e-4, 1e-4); /* float input rounding at mean 100 */
+        if (use_bias) {
+            assert_close(mean, ref_mean, R, 1e-6, 1e-6);
+            assert_close(inv, ref_inv, R, 1e-6, 1e-5);
+        }
     }
     free(x), free(g), free(b);
 }
@@ -285,6 +292,13 @@ static void test_reduce(void **state)
         mcr_reduce_f32((enum mcr_reduce_op)op, x, y, O, R, I);
         assert_close(y, ref, O * I, 1e-6, 1e-6);
     }
+    /* Empty reductions: sum 0, max -inf, min +inf, and no read of x. */
+    mcr_reduce_f32(MCR_REDUCE_SUM, NULL, y, 1, 0, 2);
+    assert_true(y[0] == 0.0f && y[1] == 0.0f);
+    mcr_reduce_f32(MCR_REDUCE_MAX, NULL, y, 1, 0, 1);
+    assert_true(isinf(y[0]) && y[0] < 0);
+    mcr_reduce_f32(MCR_REDUCE_MIN, NULL, y, 1, 0, 1);
+    assert_true(isinf(y[0]) && y[0] > 0);
     free(x);
 }
 
