@@ -1,0 +1,124 @@
+"""Whole encoders: exported by the project's exporter (MCi at 64x64 to keep `make test`
+short, ViT-B/16 at its native 224x224), compiled, built, run and compared with
+onnxruntime; and the export made elsewhere in ../shared/fixtures against its float64
+reference. Full resolution runs in `make models`."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import FIXTURES, ROOT
+
+EXPORTS = ROOT / "build" / "test-models"
+
+
+def mobilec(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "compiler.cli", *args], cwd=ROOT,
+                          capture_output=True, text=True)
+
+
+def export(model: str, res: int, *flags: str) -> Path:
+    tag = "_".join([model, str(res)] + [f.lstrip("-") for f in flags])
+    out = EXPORTS / f"{tag}.onnx"
+    proc = mobilec("export", model, "--resolution", str(res), "-o", str(out), "--reference",
+                   *flags)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return out
+
+
+def verify(path: Path, input_file: Path | None = None, expect: Path | None = None) -> str:
+    """mobilec verify on the export's reference input, also against its float64 output."""
+    stem = str(path.with_suffix(""))
+    proc = mobilec("verify", str(path), "-q", "--input", str(input_file or stem + "_input.bin"),
+                   "--expect", str(expect or stem + "_output_fp64.bin"))
+    last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr
+    assert proc.returncode == 0 and last.startswith("verify: PASS"), proc.stdout + proc.stderr
+    return proc.stdout
+
+
+CASES = [
+    ("mci0", 64, ()), ("mci0", 64, ("--form", "reparam")), ("mci0", 64, ("--keep-bn",)),
+    ("mci0", 64, ("--exporter", "dynamo")),
+    ("mci0", 64, ("--exporter", "dynamo", "--form", "reparam")),
+    ("mci0", 64, ("--exporter", "dynamo", "--keep-bn")),
+    ("mci1", 64, ()), ("mci1", 64, ("--form", "reparam")),
+    ("mci2", 64, ()), ("mci2", 64, ("--form", "reparam")), ("mci2", 64, ("--keep-bn",)),
+    ("vit_b16", 224, ()),
+]
+
+
+@pytest.mark.parametrize("model,res,flags", CASES,
+                         ids=["-".join([m, str(r), *[f.lstrip("-") for f in fl]]) for m, r, fl in CASES])
+def test_encoder_matches_onnxruntime(model: str, res: int, flags: tuple[str, ...]) -> None:
+    verify(export(model, res, *flags))
+
+
+def test_fixture_exported_elsewhere() -> None:
+    """PyTorch 1.13 TorchScript export at opset 17: lone BNs, exact GELU as Div/Erf, 5-D
+    attention reshapes, unfolded flatten, zero Pad, AveragePool and ReduceMean."""
+    model, image = FIXTURES / "mci0_64_train.onnx", FIXTURES / "mci0_64_input.bin"
+    out = verify(model, image, FIXTURES / "mci0_64_train_output_fp64.bin")
+    assert "vs mci0_64_train_output_fp64.bin" in out
+    # Also against the float32 PyTorch output beside it.
+    out = verify(model, image, FIXTURES / "mci0_64_train_output.bin")
+    assert "vs mci0_64_train_output.bin" in out
+
+
+def test_checkpoint_path(tmp_path: Path) -> None:
+    """A state dict saved here loads into the exporter and gives the same model as the
+    weights it was saved from; a checkpoint of another model is refused in one line."""
+    import torch
+    from compiler.export import build_model
+
+    model = build_model("mci0", 64, seed=7, checkpoint=None)
+    ckpt = tmp_path / "mci0.pt"
+    torch.save({"state_dict": model.state_dict()}, ckpt)
+    a = export("mci0", 64, "--seed", "7")
+    b = tmp_path / "from_ckpt.onnx"
+    proc = mobilec("export", "mci0", "--resolution", "64", "-o", str(b), "--checkpoint",
+                   str(ckpt), "--seed", "7", "--reference")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    ref_a = np.fromfile(str(a.with_suffix("")) + "_output_fp64.bin")
+    ref_b = np.fromfile(str(b.with_suffix("")) + "_output_fp64.bin")
+    np.testing.assert_array_equal(ref_a, ref_b)
+    verify(b)
+
+    other = tmp_path / "mci1.pt"
+    torch.save(build_model("mci1", 64, seed=0, checkpoint=None).state_dict(), other)
+    proc = mobilec("export", "mci0", "--resolution", "64", "-o", str(tmp_path / "x.onnx"),
+                   "--checkpoint", str(other))
+    assert proc.returncode == 2 and "does not fit the model" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "x.onnx").exists()
+
+
+def test_exporter_refuses_ill_conditioned_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Catastrophic cancellation: float32 and float64 runs disagree, so no export."""
+    import torch
+    from compiler import export as exp
+    from compiler.errors import MobilecError
+
+    class Cancel(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return ((x + 1e7) - 1e7).flatten(1)
+
+    monkeypatch.setattr(exp, "build_model", lambda *a, **k: Cancel())
+    with pytest.raises(MobilecError, match="ill-conditioned"):
+        exp.export(exp.ExportOptions(model="mci0", output=str(tmp_path / "m.onnx"), resolution=8))
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_random_weights_are_far_from_defaults() -> None:
+    """Every BatchNorm and layer scale is moved off its init, so every branch matters."""
+    import torch
+    from compiler.export import build_model
+
+    model = build_model("mci0", 64, seed=0, checkpoint=None)
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert bns and all(float(b.running_var.min()) >= 0.5 and float(b.running_mean.abs().max()) > 0
+                       for b in bns)
+    scales = [p for n, p in model.named_parameters() if "layer_scale" in n or n.endswith("gamma")]
+    assert scales and all(0.3 <= float(p.min()) and float(p.max()) <= 0.6 for p in scales)
