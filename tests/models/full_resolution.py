@@ -1,0 +1,81 @@
+"""`make models`: every encoder at full resolution, every form and exporter, verified
+against onnxruntime and the float64 PyTorch output. Writes build/models/full/REPORT.md
+with each export's op histogram, its kernel-call count and the verify table.
+
+Usage: python tests/models/full_resolution.py [NAME_FILTER]
+"""
+from __future__ import annotations
+
+import collections
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import onnx
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "build" / "models" / "full"
+
+CONFIGS: list[tuple[str, list[str]]] = []
+for m in ("mci0", "mci1", "mci2"):
+    CONFIGS += [(m, []), (m, ["--form", "reparam"]), (m, ["--keep-bn"]),
+                (m, ["--exporter", "dynamo"]), (m, ["--exporter", "dynamo", "--form", "reparam"])]
+CONFIGS += [("vit_b16", []), ("vit_b16", ["--exporter", "dynamo"])]
+
+
+def run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "compiler.cli", *cmd], cwd=ROOT,
+                          capture_output=True, text=True)
+
+
+def main() -> int:
+    pattern = sys.argv[1] if len(sys.argv) > 1 else ""
+    OUT.mkdir(parents=True, exist_ok=True)
+    lines = ["# Full-resolution verify (MCi 256x256, ViT-B/16 224x224)", ""]
+    failures = 0
+    for model, flags in CONFIGS:
+        tag = "_".join([model] + [f.lstrip("-") for f in flags if f not in ("--form", "--exporter")])
+        if pattern not in tag:
+            continue
+        path = OUT / f"{tag}.onnx"
+        stem = str(path.with_suffix(""))
+        print(f"== {tag}", flush=True)
+        if not path.exists():
+            proc = run(["export", model, "-o", str(path), "--reference", *flags])
+            if proc.returncode != 0:
+                print(proc.stderr[-3000:])
+                failures += 1
+                continue
+        hist = collections.Counter(n.op_type for n in onnx.load(str(path), load_external_data=False).graph.node)
+        t0 = time.time()
+        proc = run(["compile", str(path), "--name", model, "-o", str(OUT / tag / f"{model}_model.c"),
+                    "-q", "--report-json", str(OUT / f"{tag}.json")])
+        if proc.returncode != 0:
+            print(proc.stderr)
+            failures += 1
+            continue
+        report = json.loads((OUT / f"{tag}.json").read_text())
+        kernels = collections.Counter(k["op"] for k in report["kernels"])
+        proc = run(["verify", str(path), "--name", model, "-q", "--input", stem + "_input.bin",
+                    "--expect", stem + "_output_fp64.bin"])
+        secs = time.time() - t0
+        print(proc.stdout, proc.stderr[-2000:], flush=True)
+        if proc.returncode != 0:
+            failures += 1
+        lines += [f"## {tag}", "",
+                  f"export ops ({sum(hist.values())} nodes): "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(hist.items())), "",
+                  f"kernel calls ({len(report['kernels'])}): "
+                  + ", ".join(f"{k} {v}" for k, v in sorted(kernels.items())), "",
+                  f"arena {report['arena_bytes']} bytes, lower bound {report['lower_bound_bytes']}, "
+                  f"weights {report['weights_bytes']} bytes; compile+verify {secs:.0f} s", "",
+                  "```", proc.stdout.strip(), "```", ""]
+        (OUT / "REPORT.md").write_text("\n".join(lines) + "\n")
+    print(f"models: {failures} failed; report in {OUT / 'REPORT.md'}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
