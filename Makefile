@@ -50,6 +50,7 @@ demo: setup
 	$(PY) -m compiler.cli compile $(MODELS)/mci1.onnx --name mci1 -o generated/mci1_model.c
 	$(PY) -m compiler.cli verify $(MODELS)/mci1.onnx --name mci1 --seeds 2
 	$(PY) -m compiler.cli verify $(MODELS)/mci1.onnx --name mci1 --input $(MODELS)/mci1_input.bin --expect $(MODELS)/mci1_output_fp64.bin
+	$(PY) -m compiler.cli bench $(MODELS)/mci1.onnx --name mci1 --runs 3 -q
 
 models: setup
 	$(PY) tests/models/full_resolution.py

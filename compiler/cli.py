@@ -1,4 +1,4 @@
-"""The `mobilec` command: export, compile, verify."""
+"""The `mobilec` command: export, compile, verify, bench."""
 from __future__ import annotations
 
 import argparse
@@ -71,6 +71,18 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--expect", help="also compare with this output (raw float32, or float64 "
                    "when its size says so)")
     v.add_argument("--keep", metavar="DIR", help="keep the generated sources and program in DIR")
+
+    b = sub.add_parser("bench", help="time the generated code beside onnxruntime",
+                       description="Compile and build the model, then time it and onnxruntime "
+                                   "(all graph optimizations on) on the same input in "
+                                   "interleaved rounds. Ends with 'bench: NAME mobilec_ms=... "
+                                   "onnxruntime_ms=... ratio=...' (medians; ratio = "
+                                   "mobilec / onnxruntime).")
+    common(b)
+    b.add_argument("--runs", type=int, default=5, help="timed rounds (default 5)")
+    b.add_argument("--threads", type=int, default=1,
+                   help="onnxruntime's intra-op threads (default 1); the generated code is "
+                        "single-threaded")
     return p
 
 
@@ -90,6 +102,9 @@ def _print_report(report: dict) -> None:  # type: ignore[type-arg]
     ratio = report["arena_bytes"] / lb if lb else 1.0
     print(f"arena: {report['arena_bytes']} bytes, lower bound {lb} bytes, ratio {ratio:.3f}, "
           f"without planning {report['unplanned_bytes']} bytes")
+    print(f"  {len(report['inplace'])} kernels write in place; schedule "
+          f"{'reordered' if report['rescheduled'] else 'as lowered'} (peak as lowered "
+          f"{report['lower_bound_lowered_order_bytes']} bytes)")
     big = sorted(report["plan"], key=lambda b: -b["size"])[:5]
     for b in big:
         print(f"  {b['size']:>10} bytes at {b['offset']:>10}  steps {b['first']}-{b['last']}  "
@@ -125,6 +140,14 @@ def main(argv: list[str] | None = None) -> int:
             if not args.quiet:
                 print(f"mobilec: wrote {out} and {header} ({len(report['kernels'])} kernel "
                       f"calls, arena {report['arena_bytes']} bytes)", file=sys.stderr)
+            return 0
+        if args.command == "bench":
+            from .bench import bench
+            if args.runs < 1 or args.threads < 1:
+                raise MobilecError("--runs and --threads must be at least 1")
+            bench(args.model, name=name, target=args.target, runs=args.runs,
+                  threads=args.threads, input_shapes=shapes, quiet=args.quiet,
+                  weights=args.weights)
             return 0
         if args.command == "verify":
             from .verify import verify

@@ -54,9 +54,13 @@ class Compiled:
             "arena_bytes": p.arena_bytes,
             "lower_bound_bytes": p.lower_bound,
             "unplanned_bytes": p.unplanned_bytes,
+            "lower_bound_lowered_order_bytes": p.lower_bound_lowered_order,
+            "rescheduled": p.rescheduled,
+            "inplace": [{"step": s, "input": i, "output": o} for s, i, o in p.inplace],
             "weights_bytes": self.generated.weights_bytes,
             "plan": [{"tensor": b.name, "offset": b.offset, "size": b.size,
-                      "first": b.first, "last": b.last} for b in p.buffers],
+                      "first": b.first, "last": b.last, "tensors": b.tensors}
+                     for b in p.buffers],
         }
 
 
