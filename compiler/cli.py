@@ -72,6 +72,17 @@ def _parser() -> argparse.ArgumentParser:
                    "when its size says so)")
     v.add_argument("--keep", metavar="DIR", help="keep the generated sources and program in DIR")
 
+    pl = sub.add_parser("plan", help="show the static memory plan, optionally as a picture",
+                        description="Compile the model and print its memory plan: arena size, "
+                                    "lower bound, ratio, the largest tensors.")
+    common(pl)
+    pl.add_argument("--plot", metavar="PNG", help="draw the memory timeline (buffers as "
+                    "rectangles, offset against step) into this PNG file")
+    pl.add_argument("--measure", action="store_true",
+                    help="also build and run it, and print the peak resident memory of one "
+                         "inference beside onnxruntime's (process peak minus a process that "
+                         "only imported onnxruntime)")
+
     b = sub.add_parser("bench", help="time the generated code beside onnxruntime",
                        description="Compile and build the model, then time it and onnxruntime "
                                    "(all graph optimizations on) on the same input in "
@@ -98,6 +109,10 @@ def _print_report(report: dict) -> None:  # type: ignore[type-arg]
     print(f"kernel calls: {len(report['kernels'])}")
     for i, k in enumerate(report["kernels"]):
         print(f"  {i:4d} {k['op']:<15} {k['node']}  -> {k['outputs']}")
+    _print_memory(report)
+
+
+def _print_memory(report: dict) -> None:  # type: ignore[type-arg]
     lb = report["lower_bound_bytes"]
     ratio = report["arena_bytes"] / lb if lb else 1.0
     print(f"arena: {report['arena_bytes']} bytes, lower bound {lb} bytes, ratio {ratio:.3f}, "
@@ -140,6 +155,25 @@ def main(argv: list[str] | None = None) -> int:
             if not args.quiet:
                 print(f"mobilec: wrote {out} and {header} ({len(report['kernels'])} kernel "
                       f"calls, arena {report['arena_bytes']} bytes)", file=sys.stderr)
+            return 0
+        if args.command == "plan":
+            from .pipeline import compile_file
+            compiled = compile_file(args.model, name, args.target, shapes, quiet=args.quiet,
+                                    weights=args.weights)
+            report = compiled.report()
+            _print_memory(report)
+            if args.plot:
+                from .plot import plot_plan
+                plot_plan(compiled.plan, Path(args.plot), f"{name}: memory plan")
+                print(f"mobilec: wrote {args.plot}", file=sys.stderr)
+            if args.measure:
+                from .memory import measure
+                m = measure(compiled, args.model)
+                print(f"peak RSS: mobilec {m['mobilec_kib'] / 1024:.1f} MiB, onnxruntime "
+                      f"{m['onnxruntime_kib'] / 1024:.1f} MiB (process "
+                      f"{m['onnxruntime_process_kib'] / 1024:.1f} - import only "
+                      f"{m['import_only_kib'] / 1024:.1f}), ratio "
+                      f"{m['mobilec_kib'] / max(m['onnxruntime_kib'], 1):.3f}")
             return 0
         if args.command == "bench":
             from .bench import bench

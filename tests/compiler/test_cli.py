@@ -160,3 +160,20 @@ def test_verify_passes_and_fails_honestly(tmp_path: Path) -> None:
                    str(tmp_path / "wrong.bin"), "-q")
     assert proc.returncode == 1
     assert proc.stdout.strip().splitlines()[-1].startswith("verify: FAIL")
+
+
+def test_plan_plot_and_measure(tmp_path: Path) -> None:
+    m = small_model(tmp_path / "m.onnx", op="Sigmoid")
+    png = tmp_path / "plan.png"
+    proc = mobilec("plan", str(m), "--plot", str(png), "--measure", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "arena:" in proc.stdout and "peak RSS: mobilec" in proc.stdout
+
+
+def test_bench_prints_one_summary_line(tmp_path: Path) -> None:
+    m = small_model(tmp_path / "m.onnx", op="Tanh")
+    proc = mobilec("bench", str(m), "--runs", "2", "-q")
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("bench: m ") and "mobilec_ms=" in last and "ratio=" in last
