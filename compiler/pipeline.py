@@ -13,13 +13,15 @@ from . import codegen, lower, planner
 from .errors import MobilecError
 from .frontend import import_graph
 from .ir import Graph
-from .passes import canonicalize
+from .passes import canonicalize, fold_batchnorm, merge_branches
 
 Pass = Callable[[Graph], Graph]
 
 # Graph -> Graph passes before lowering, in order.
 PASSES: list[tuple[str, Pass]] = [
     ("canonicalize", canonicalize.run),
+    ("fold_batchnorm", fold_batchnorm.run),
+    ("merge_branches", merge_branches.run),
 ]
 
 

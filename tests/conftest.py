@@ -1,53 +1,41 @@
-"""Shared helpers: compile an in-memory ONNX model, build it, run it, compare with
-onnxruntime."""
+"""pytest setup: the repository on sys.path, a temporary work folder fixture, and the
+per-op summary of the ONNX backend node tests."""
 from __future__ import annotations
 
 import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any, Iterator
 
-import numpy as np
-import onnx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-FIXTURES = ROOT.parent / "shared" / "fixtures"
-
-from compiler.frontend import import_graph  # noqa: E402
-from compiler.pipeline import compile_graph  # noqa: E402
-from compiler.verify import build_driver, compare, onnxruntime_session, run_driver  # noqa: E402
-
-
-def run_both(model: onnx.ModelProto, inputs: list[np.ndarray], tmp: Path,
-             name: str = "t") -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """(mobilec outputs, onnxruntime outputs) for `model` on `inputs`."""
-    path = tmp / f"{name}.onnx"
-    onnx.save(model, str(path))
-    graph = import_graph(str(path), name=name)
-    compiled = compile_graph(graph, name)
-    exe = build_driver(compiled, tmp)
-    got, _ = run_driver(exe, inputs, [compiled.graph.t(o).shape for o in compiled.graph.outputs], tmp)
-    sess = onnxruntime_session(str(path))
-    ref = sess.run(None, {i.name: x for i, x in zip(sess.get_inputs(), inputs)})
-    return got, ref
-
-
-def assert_matches(model: onnx.ModelProto, inputs: list[np.ndarray], tmp: Path,
-                   rel: float = 1e-5) -> None:
-    got, ref = run_both(model, inputs, tmp)
-    assert len(got) == len(ref)
-    for g, r in zip(got, ref):
-        assert g.shape == tuple(r.shape), (g.shape, r.shape)
-        c = compare("out", g, r)
-        assert c.rel <= rel and (c.cosine >= 0.99999 or not np.any(r)), c
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("MOBILEC_CACHE", str(ROOT / "build" / "cache"))
 
 
 @pytest.fixture
-def workdir() -> Path:
+def workdir() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="mobilec-test-") as d:
         yield Path(d)
 
 
-os.environ.setdefault("MOBILEC_CACHE", str(ROOT / "build" / "cache"))
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the backend node test counts per op at the end of the run."""
+    mod = sys.modules.get("test_backend_nodes")
+    results = getattr(mod, "RESULTS", None)
+    if not results:
+        return
+    tr = terminalreporter
+    tr.write_sep("=", "onnx backend node tests per op (passed / failed / refused as unsupported)")
+    total: dict[str, int] = {"passed": 0, "failed": 0, "refused": 0}
+    for op in sorted(results):
+        c = results[op]
+        tr.write_line(f"{op:<22} {c['passed']:>4} passed {c['failed']:>4} failed "
+                      f"{c['refused']:>4} refused")
+        for k in total:
+            total[k] += c[k]
+    tr.write_line(f"{'all':<22} {total['passed']:>4} passed {total['failed']:>4} failed "
+                  f"{total['refused']:>4} refused")

@@ -31,7 +31,7 @@ SUPPORTED_OPS: frozenset[str] = frozenset(LOWERINGS)
 def check_supported(graph: Graph) -> None:
     """Fail on the first node that no lowering takes, before any work is done."""
     for node in graph.nodes:
-        if node.domain == "" and node.op not in LOWERINGS:
+        if node.domain != "mcr" and node.op not in LOWERINGS:
             raise MobilecError("unsupported op", path=graph.path, node=node.name, op=node.op)
 
 

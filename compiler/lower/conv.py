@@ -1,8 +1,14 @@
 """Conv (1-D and 2-D, any groups, stride, dilation and padding) -> one conv2d call."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..ir import Graph, Node
-from .common import const_input, kernel, unsupported
+from .common import const_input, kernel, prod, unsupported
+
+
+def h_w(shape: tuple[int, ...]) -> int:
+    return prod(shape[2:])
 
 
 def resolve_pads(node: Node, in_hw: list[int], out_hw: list[int], k_hw: list[int],
@@ -48,6 +54,18 @@ def lower_conv(node: Node, graph: Graph) -> list[Node]:
     begin = pads[:nd]
     if nd == 1:
         k_sp, strides, dils, begin = [1] + k_sp, [1] + strides, [1] + dils, [0] + begin
+    groups = int(node.attr("group", 1))
+    c, k = x.shape[1], y.shape[1]
+    if nd == 2 and groups == c == k and k_sp == [1, 1] and strides == [1, 1] and not any(pads):
+        # A 1x1 depthwise conv is a per-channel affine (a BatchNorm, a layer scale).
+        wv = graph.const(node.inputs[1])
+        assert wv is not None
+        bv = graph.const(node.inputs[2]) if len(node.inputs) > 2 and node.inputs[2] else None
+        scale = graph.add_const(f"{node.inputs[1]}_scale", wv.reshape(c).astype(np.float32))
+        shift = graph.add_const(f"{node.name}_shift", (bv if bv is not None else
+                                                        np.zeros(c)).astype(np.float32))
+        return [kernel("channel_affine", node, [node.inputs[0], scale, shift], [node.outputs[0]],
+                       outer=x.shape[0], c=c, inner=h_w(x.shape))]
     h, wd = as_2d(list(x.shape[2:]))
     oh, ow = as_2d(list(y.shape[2:]))
     inputs = [node.inputs[0], node.inputs[1]]
@@ -56,7 +74,7 @@ def lower_conv(node: Node, graph: Graph) -> list[Node]:
     return [kernel("conv2d", node, inputs, [node.outputs[0]], n=x.shape[0], c=x.shape[1],
                    h=h, w=wd, k=y.shape[1], oh=oh, ow=ow, kh=k_sp[0], kw=k_sp[1],
                    sh=strides[0], sw=strides[1], pt=begin[0], pl=begin[1], dh=dils[0],
-                   dw=dils[1], groups=int(node.attr("group", 1)), has_bias=len(inputs) > 2)]
+                   dw=dils[1], groups=groups, has_bias=len(inputs) > 2)]
 
 
 LOWERINGS = {"Conv": lower_conv}

@@ -47,7 +47,9 @@ def matmul_call(src: Node, graph: Graph, a: str, b: str, bias: str | None, out: 
 
 
 def lower_matmul(node: Node, graph: Graph) -> list[Node]:
-    return [matmul_call(node, graph, node.inputs[0], node.inputs[1], None, node.outputs[0])]
+    """MatMul, and MatMulAdd (mobilec's MatMul + bias over the last axis, made by passes)."""
+    bias = node.inputs[2] if node.op == "MatMulAdd" else None
+    return [matmul_call(node, graph, node.inputs[0], node.inputs[1], bias, node.outputs[0])]
 
 
 def lower_gemm(node: Node, graph: Graph) -> list[Node]:
@@ -97,4 +99,4 @@ def lower_gemm(node: Node, graph: Graph) -> list[Node]:
     return calls
 
 
-LOWERINGS = {"MatMul": lower_matmul, "Gemm": lower_gemm}
+LOWERINGS = {"MatMul": lower_matmul, "MatMulAdd": lower_matmul, "Gemm": lower_gemm}

@@ -11,7 +11,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from conftest import FIXTURES, ROOT
+from helpers import FIXTURES, ROOT
 
 
 def mobilec(*args: str) -> subprocess.CompletedProcess[str]:

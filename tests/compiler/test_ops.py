@@ -7,7 +7,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from conftest import assert_matches
+from helpers import assert_matches
 
 rng = np.random.default_rng(0)
 

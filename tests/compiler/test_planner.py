@@ -16,7 +16,7 @@ from compiler.build import RUNTIME, build_program
 from compiler.errors import MobilecError
 from compiler.frontend import import_graph
 from compiler.pipeline import compile_graph, write_sources
-from conftest import FIXTURES, assert_matches
+from helpers import FIXTURES, assert_matches
 
 rng = np.random.default_rng(1)
 
