@@ -10,13 +10,14 @@ from typing import Callable
 
 from ..errors import MobilecError
 from ..ir import Graph, Node
-from . import conv, elementwise, matmul, movement, normalization, pool
+from . import attention, conv, elementwise, matmul, movement, normalization, pool
 from .common import contiguous_strides, copy_piece
 from .movement import copy
 
 Lowering = Callable[[Node, Graph], list[Node]]
 
 LOWERINGS: dict[str, Lowering] = {
+    **attention.LOWERINGS,
     **conv.LOWERINGS,
     **elementwise.LOWERINGS,
     **matmul.LOWERINGS,
@@ -25,13 +26,18 @@ LOWERINGS: dict[str, Lowering] = {
     **pool.LOWERINGS,
 }
 
-SUPPORTED_OPS: frozenset[str] = frozenset(LOWERINGS)
+# The ONNX ops mobilec compiles. Keys "mobilec.X" are ops that passes make (domain mobilec).
+SUPPORTED_OPS: frozenset[str] = frozenset(k for k in LOWERINGS if "." not in k)
+
+
+def lowering_key(node: Node) -> str:
+    return node.op if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op}"
 
 
 def check_supported(graph: Graph) -> None:
     """Fail on the first node that no lowering takes, before any work is done."""
     for node in graph.nodes:
-        if node.domain != "mcr" and node.op not in LOWERINGS:
+        if node.domain != "mcr" and lowering_key(node) not in LOWERINGS:
             raise MobilecError("unsupported op", path=graph.path, node=node.name, op=node.op)
 
 
@@ -44,7 +50,7 @@ def run(graph: Graph) -> Graph:
             lowered.append(node)
             continue
         try:
-            lowered.extend(LOWERINGS[node.op](node, graph))
+            lowered.extend(LOWERINGS[lowering_key(node)](node, graph))
         except MobilecError as err:
             if err.node is None:
                 err.node, err.op = node.name, node.op

@@ -99,4 +99,4 @@ def lower_gemm(node: Node, graph: Graph) -> list[Node]:
     return calls
 
 
-LOWERINGS = {"MatMul": lower_matmul, "MatMulAdd": lower_matmul, "Gemm": lower_gemm}
+LOWERINGS = {"MatMul": lower_matmul, "mobilec.MatMulAdd": lower_matmul, "Gemm": lower_gemm}

@@ -50,6 +50,13 @@ void mcr_unary_f32(enum mcr_unary_op op, const float *x, float *y, long n,
 /* Softmax over the last `n` elements of each of `rows` rows (max-subtracted). */
 void mcr_softmax_f32(const float *x, float *y, long rows, long n);
 
+/* out[b] = softmax(scale * q[b] . k[b]) . v[b] for each of `batch` entries, where q[b] is
+ * [m][d], k[b] is [d][n] (already transposed), v[b] is [n][dv] and out[b] is [m][dv].
+ * scores is scratch for n floats. */
+void mcr_attention_f32(const float *q, const float *k, const float *v, float *out,
+                       float *scores, long batch, long m, long n, long d, long dv,
+                       float scale);
+
 /* Layer norm over rows of length n: y = (x - mean) / sqrt(var + eps) * scale + bias.
  * scale and bias have n elements; bias may be NULL. When not NULL, mean[r] and
  * invstd[r] = 1 / sqrt(var + eps) receive each row's statistics. */

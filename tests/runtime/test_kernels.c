@@ -361,6 +361,35 @@ static void test_copy_strided(void **state)
     free(x);
 }
 
+static void test_attention(void **state)
+{
+    (void)state;
+    enum { B = 3, M = 7, N = 9, D = 5, DV = 6 };
+    float *q = randv(B * M * D), *k = randv(B * D * N), *v = randv(B * N * DV);
+    float out[B * M * DV], scores[N];
+    double ref[B * M * DV];
+    const double scale = 0.37;
+    for (long b = 0; b < B; b++)
+        for (long i = 0; i < M; i++) {
+            double s[N], mx = -INFINITY, sum = 0;
+            for (long j = 0; j < N; j++) {
+                s[j] = 0;
+                for (long p = 0; p < D; p++) s[j] += (double)q[(b * M + i) * D + p] * k[(b * D + p) * N + j];
+                s[j] *= scale;
+                mx = fmax(mx, s[j]);
+            }
+            for (long j = 0; j < N; j++) sum += exp(s[j] - mx);
+            for (long c = 0; c < DV; c++) {
+                double acc = 0;
+                for (long j = 0; j < N; j++) acc += exp(s[j] - mx) / sum * v[(b * N + j) * DV + c];
+                ref[(b * M + i) * DV + c] = acc;
+            }
+        }
+    mcr_attention_f32(q, k, v, out, scores, B, M, N, D, DV, (float)scale);
+    assert_close(out, ref, B * M * DV, 1e-6, 1e-5);
+    free(q), free(k), free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_softmax),     cmocka_unit_test(test_layernorm),
         cmocka_unit_test(test_channel_affine), cmocka_unit_test(test_reduce),
         cmocka_unit_test(test_pool2d),      cmocka_unit_test(test_copy_strided),
+        cmocka_unit_test(test_attention),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
