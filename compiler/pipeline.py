@@ -13,7 +13,7 @@ from . import codegen, lower, planner
 from .errors import MobilecError
 from .frontend import import_graph
 from .ir import Graph
-from .passes import canonicalize, fold_batchnorm, merge_branches, recognize
+from .passes import canonicalize, fold_batchnorm, fuse_epilogues, merge_branches, recognize
 
 Pass = Callable[[Graph], Graph]
 
@@ -23,6 +23,7 @@ PASSES: list[tuple[str, Pass]] = [
     ("fold_batchnorm", fold_batchnorm.run),
     ("merge_branches", merge_branches.run),
     ("recognize", recognize.run),
+    ("fuse_epilogues", fuse_epilogues.run),
 ]
 
 

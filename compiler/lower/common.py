@@ -84,3 +84,9 @@ def simplify_piece(piece: dict[str, Any]) -> dict[str, Any]:
     out["dstride"] = [m[1] for m in merged]
     out["sstride"] = [m[2] for m in merged]
     return out
+
+
+def epilogue_attrs(node: Node, residual: str | None) -> dict[str, Any]:
+    """The fused epilogue of a mobilec.Conv/MatMul (attributes set by fuse_epilogues)."""
+    return {"act": node.attrs.get("act"), "alpha": float(node.attrs.get("alpha", 0.0)),
+            "beta": float(node.attrs.get("beta", 0.0)), "has_residual": bool(residual)}

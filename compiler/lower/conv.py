@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Graph, Node
-from .common import const_input, kernel, prod, unsupported
+from .common import const_input, epilogue_attrs, kernel, prod, unsupported
 
 
 def h_w(shape: tuple[int, ...]) -> int:
@@ -56,7 +56,11 @@ def lower_conv(node: Node, graph: Graph) -> list[Node]:
         k_sp, strides, dils, begin = [1] + k_sp, [1] + strides, [1] + dils, [0] + begin
     groups = int(node.attr("group", 1))
     c, k = x.shape[1], y.shape[1]
-    if nd == 2 and groups == c == k and k_sp == [1, 1] and strides == [1, 1] and not any(pads):
+    residual = node.inputs[3] if len(node.inputs) > 3 and node.inputs[3] else None
+    ep = epilogue_attrs(node, residual)
+    fused = bool(ep["act"] or residual)
+    if nd == 2 and groups == c == k and k_sp == [1, 1] and strides == [1, 1] and not any(pads) \
+            and not fused:
         # A 1x1 depthwise conv is a per-channel affine (a BatchNorm, a layer scale).
         wv = graph.const(node.inputs[1])
         assert wv is not None
@@ -68,13 +72,14 @@ def lower_conv(node: Node, graph: Graph) -> list[Node]:
                        outer=x.shape[0], c=c, inner=h_w(x.shape))]
     h, wd = as_2d(list(x.shape[2:]))
     oh, ow = as_2d(list(y.shape[2:]))
-    inputs = [node.inputs[0], node.inputs[1]]
-    if len(node.inputs) > 2 and node.inputs[2]:
-        inputs.append(node.inputs[2])
+    has_bias = len(node.inputs) > 2 and bool(node.inputs[2])
+    inputs = [node.inputs[0], node.inputs[1], node.inputs[2] if has_bias else ""]
+    if residual:
+        inputs.append(residual)
     return [kernel("conv2d", node, inputs, [node.outputs[0]], n=x.shape[0], c=x.shape[1],
                    h=h, w=wd, k=y.shape[1], oh=oh, ow=ow, kh=k_sp[0], kw=k_sp[1],
                    sh=strides[0], sw=strides[1], pt=begin[0], pl=begin[1], dh=dils[0],
-                   dw=dils[1], groups=groups, has_bias=len(inputs) > 2)]
+                   dw=dils[1], groups=groups, has_bias=has_bias, **ep)]
 
 
-LOWERINGS = {"Conv": lower_conv}
+LOWERINGS = {"Conv": lower_conv, "mobilec.Conv": lower_conv}

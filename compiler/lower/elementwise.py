@@ -54,7 +54,8 @@ def lower_binary(node: Node, graph: Graph) -> list[Node]:
     return calls
 
 
-def lower_unary(node: Node, graph: Graph) -> list[Node]:
+def unary_params(node: Node, graph: Graph) -> tuple[str, float, float]:
+    """(C enum of the op, alpha, beta) of a unary ONNX node."""
     op = UNARY[node.op]
     alpha, beta = 0.0, 0.0
     if node.op == "Clip":
@@ -80,6 +81,11 @@ def lower_unary(node: Node, graph: Graph) -> list[Node]:
             op = "MCR_GELU_TANH"
         elif approx != "none":
             raise unsupported(f"Gelu approximate='{approx}'")
+    return op, alpha, beta
+
+
+def lower_unary(node: Node, graph: Graph) -> list[Node]:
+    op, alpha, beta = unary_params(node, graph)
     n = graph.t(node.outputs[0]).size
     return [kernel("unary", node, [node.inputs[0]], [node.outputs[0]], op=op, n=n,
                    alpha=alpha, beta=beta)]

@@ -6,12 +6,13 @@ import itertools
 import numpy as np
 
 from ..ir import Graph, Node
-from .common import broadcast_strides, contiguous_strides, kernel, prod, unsupported
+from .common import broadcast_strides, contiguous_strides, epilogue_attrs, kernel, prod, unsupported
 from .elementwise import binary
 from .movement import lower_transpose
 
 
-def matmul_call(src: Node, graph: Graph, a: str, b: str, bias: str | None, out: str) -> Node:
+def matmul_call(src: Node, graph: Graph, a: str, b: str, bias: str | None, out: str,
+                residual: str | None = None) -> Node:
     """out = a @ b (+ bias[n]), a: [..., M, K], b: [..., K, N], batch dims broadcast.
 
     The batch is one table of (a, b, c) element offsets: with a constant b and no batch of
@@ -41,15 +42,17 @@ def matmul_call(src: Node, graph: Graph, a: str, b: str, bias: str | None, out: 
             offsets.append([ia, ib, ic])
     if prod(osh) != len(offsets) * m * n:
         raise unsupported("MatMul output shape does not match its inputs")
-    inputs = [a, b] + ([bias] if bias else [])
+    inputs = [a, b, bias or ""] + ([residual] if residual else [])
     return kernel("matmul", src, inputs, [out], m=m, k=k, n=n, lda=k, ldb=n, ldc=n,
-                  offsets=offsets, has_bias=bias is not None)
+                  offsets=offsets, has_bias=bool(bias), **epilogue_attrs(src, residual))
 
 
 def lower_matmul(node: Node, graph: Graph) -> list[Node]:
-    """MatMul, and MatMulAdd (mobilec's MatMul + bias over the last axis, made by passes)."""
-    bias = node.inputs[2] if node.op == "MatMulAdd" else None
-    return [matmul_call(node, graph, node.inputs[0], node.inputs[1], bias, node.outputs[0])]
+    """MatMul, and mobilec.MatMul (made by passes): inputs [a, b, bias or "", residual],
+    attributes of the fused activation."""
+    ins = node.inputs + [""] * (4 - len(node.inputs))
+    return [matmul_call(node, graph, ins[0], ins[1], ins[2] or None, node.outputs[0],
+                        ins[3] or None)]
 
 
 def lower_gemm(node: Node, graph: Graph) -> list[Node]:
@@ -99,4 +102,4 @@ def lower_gemm(node: Node, graph: Graph) -> list[Node]:
     return calls
 
 
-LOWERINGS = {"MatMul": lower_matmul, "mobilec.MatMulAdd": lower_matmul, "Gemm": lower_gemm}
+LOWERINGS = {"MatMul": lower_matmul, "mobilec.MatMul": lower_matmul, "Gemm": lower_gemm}

@@ -4,7 +4,7 @@
 2. BN -> (Reshape | Flatten | Transpose | Squeeze | Unsqueeze)* -> MatMul with a constant
    2-D right operand, when the BN's channel axis arrives as the MatMul's K axis (MCi's
    attention: norm -> flatten -> transpose -> qkv): y = (x*s + t) @ W = x @ (s*W) + t @ W,
-   so W is scaled and t @ W becomes a bias (MatMulAdd).
+   so W is scaled and t @ W becomes a bias (a mobilec.MatMul, which has one).
 3. Any other BN on a 4-D tensor becomes a 1x1 depthwise Conv with kernel s and bias t, a
    per-channel affine that merge_branches can fold into sibling convolutions (lowering
    runs a lone one as the channel_affine kernel).
@@ -106,7 +106,7 @@ def _fold_into_matmul(bn: Node, graph: Graph, users: dict[str, list[Node]]) -> b
     # The BN goes; its input flows straight into the view chain.
     first = chain[0] if chain else mm
     first.inputs = [bn.inputs[0] if i == bn.outputs[0] else i for i in first.inputs]
-    mm.op = "MatMulAdd"
+    mm.op = "MatMul"
     mm.domain = "mobilec"
     mm.inputs = [mm.inputs[0], graph.add_const(f"{mm.name}_w_bn", w2.astype(np.float32)),
                  graph.add_const(f"{mm.name}_bias_bn", bias.astype(np.float32))]

@@ -16,18 +16,6 @@ extern "C" {
 /* Largest tensor rank the strided kernels take (ONNX graphs here need at most 6). */
 #define MCR_MAX_RANK 8
 
-/* y = conv2d(x, w) + bias over NCHW. w is [K][C/groups][kh][kw]; bias may be NULL.
- * Padding is (top, left, bottom, right); dilation (dh, dw). */
-void mcr_conv2d_f32(const float *x, const float *w, const float *bias, float *y,
-                    long n, long c, long h, long wd, long k, long oh, long ow,
-                    long kh, long kw, long sh, long sw, long pt, long pl, long dh, long dw,
-                    long groups);
-
-/* c[m][n] = sum_k a[m][k] * b[k][n] (+ bias[n] when bias is not NULL), row-major,
- * with leading dimensions lda, ldb, ldc. */
-void mcr_matmul_f32(const float *a, const float *b, const float *bias, float *c,
-                    long m, long k, long n, long lda, long ldb, long ldc);
-
 enum mcr_binary_op { MCR_ADD, MCR_SUB, MCR_MUL, MCR_DIV, MCR_POW, MCR_MAX, MCR_MIN };
 
 /* y = a OP b over `shape` (rank dims), with per-dimension element strides for a and b
@@ -39,8 +27,37 @@ void mcr_binary_f32(enum mcr_binary_op op, const float *a, const long *astride,
 enum mcr_unary_op {
     MCR_RELU, MCR_SIGMOID, MCR_TANH, MCR_ERF, MCR_EXP, MCR_LOG, MCR_SQRT, MCR_NEG,
     MCR_ABS, MCR_RECIPROCAL, MCR_GELU_ERF, MCR_GELU_TANH, MCR_CLIP, MCR_LEAKY_RELU,
-    MCR_HARD_SIGMOID, MCR_HARD_SWISH, MCR_ELU, MCR_SOFTPLUS, MCR_FLOOR, MCR_CEIL
+    MCR_HARD_SIGMOID, MCR_HARD_SWISH, MCR_ELU, MCR_SOFTPLUS, MCR_FLOOR, MCR_CEIL,
+    MCR_IDENTITY
 };
+
+/* What a producing kernel applies to each output element before storing it:
+ * y = act(y) + residual, act with its parameters alpha/beta (see mcr_unary_f32),
+ * MCR_IDENTITY for none; residual (same layout as the output) may be NULL and must not
+ * overlap the output. Kernels take a NULL epilogue for none. */
+struct mcr_epilogue {
+    enum mcr_unary_op act;
+    float alpha, beta;
+    const float *residual;
+};
+
+/* Apply `ep` to y[0..n), whose first element is element `offset` of the whole output. */
+void mcr_epilogue_f32(const struct mcr_epilogue *ep, float *y, long offset, long n);
+
+/* y = conv2d(x, w) + bias over NCHW, then the epilogue. w is [K][C/groups][kh][kw];
+ * bias and ep may be NULL. Padding is (top, left), the bottom and right padding being
+ * what oh and ow imply; dilation (dh, dw). */
+void mcr_conv2d_f32(const float *x, const float *w, const float *bias, float *y,
+                    long n, long c, long h, long wd, long k, long oh, long ow,
+                    long kh, long kw, long sh, long sw, long pt, long pl, long dh, long dw,
+                    long groups, const struct mcr_epilogue *ep);
+
+/* c[m][n] = sum_k a[m][k] * b[k][n] (+ bias[n] when bias is not NULL), then the epilogue
+ * (whose residual has c's layout, leading dimension ldc), row-major with leading
+ * dimensions lda, ldb, ldc. */
+void mcr_matmul_f32(const float *a, const float *b, const float *bias, float *c,
+                    long m, long k, long n, long lda, long ldb, long ldc,
+                    const struct mcr_epilogue *ep);
 
 /* y[i] = op(x[i]) for i < n; alpha/beta are the op's parameters where it has any
  * (clip: min, max; leaky relu/elu: alpha; hard sigmoid: alpha, beta). y may equal x. */

@@ -9,7 +9,7 @@ static long clamp(long v, long lo, long hi) { return v < lo ? lo : (v > hi ? hi 
 void mcr_conv2d_f32(const float *x, const float *w, const float *bias, float *y,
                     long n, long c, long h, long wd, long k, long oh, long ow,
                     long kh, long kw, long sh, long sw, long pt, long pl, long dh, long dw,
-                    long groups)
+                    long groups, const struct mcr_epilogue *ep)
 {
     const long cg = c / groups, kg = k / groups;
     for (long b = 0; b < n; b++) {
@@ -40,6 +40,7 @@ void mcr_conv2d_f32(const float *x, const float *w, const float *bias, float *y,
                     }
                 }
             }
+            mcr_epilogue_f32(ep, yp, (b * k + oc) * oh * ow, oh * ow);
         }
     }
 }

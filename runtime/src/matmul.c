@@ -2,7 +2,8 @@
 #include "mcr.h"
 
 void mcr_matmul_f32(const float *a, const float *b, const float *bias, float *c,
-                    long m, long k, long n, long lda, long ldb, long ldc)
+                    long m, long k, long n, long lda, long ldb, long ldc,
+                    const struct mcr_epilogue *ep)
 {
     for (long i = 0; i < m; i++) {
         float *ci = c + i * ldc;
@@ -13,5 +14,6 @@ void mcr_matmul_f32(const float *a, const float *b, const float *bias, float *c,
             const float *bp = b + p * ldb;
             for (long j = 0; j < n; j++) ci[j] += av * bp[j];
         }
+        mcr_epilogue_f32(ep, ci, i * ldc, n);
     }
 }

@@ -41,6 +41,7 @@ static float apply(enum mcr_unary_op op, float x, float alpha, float beta)
     case MCR_SOFTPLUS: return x > 0.0f ? x + log1pf(expf(-x)) : log1pf(expf(x));
     case MCR_FLOOR: return floorf(x);
     case MCR_CEIL: return ceilf(x);
+    case MCR_IDENTITY: return x;
     }
     return x;
 }
@@ -49,4 +50,16 @@ void mcr_unary_f32(enum mcr_unary_op op, const float *x, float *y, long n,
                    float alpha, float beta)
 {
     for (long i = 0; i < n; i++) y[i] = apply(op, x[i], alpha, beta);
+}
+
+void mcr_epilogue_f32(const struct mcr_epilogue *ep, float *y, long offset, long n)
+{
+    if (!ep) return;
+    if (ep->act != MCR_IDENTITY) {
+        for (long i = 0; i < n; i++) y[i] = apply(ep->act, y[i], ep->alpha, ep->beta);
+    }
+    if (ep->residual) {
+        const float *r = ep->residual + offset;
+        for (long i = 0; i < n; i++) y[i] += r[i];
+    }
 }

@@ -103,10 +103,12 @@ def test_non_float_input(tmp_path: Path) -> None:
 def test_output_is_deterministic_and_report_is_true(tmp_path: Path) -> None:
     g = helper.make_graph(
         [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1], name="conv"),
-         helper.make_node("Relu", ["c"], ["y"], name="relu")], "g",
+         helper.make_node("Relu", ["c"], ["r"], name="relu"),
+         helper.make_node("Conv", ["r", "w2"], ["y"], name="conv2")], "g",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 5])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 5, 5])],
-        [numpy_helper.from_array(np.ones((4, 2, 3, 3), np.float32), "w")])
+        [numpy_helper.from_array(np.ones((4, 2, 3, 3), np.float32), "w"),
+         numpy_helper.from_array(np.ones((4, 4, 1, 1), np.float32), "w2")])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
     m.ir_version = 8
     onnx.save(m, str(tmp_path / "cr.onnx"))
@@ -119,8 +121,9 @@ def test_output_is_deterministic_and_report_is_true(tmp_path: Path) -> None:
         outs.append((c.read_bytes(), c.with_suffix(".h").read_bytes()))
     assert outs[0] == outs[1]
     report = json.loads((tmp_path / "r0.json").read_text())
-    assert [k["op"] for k in report["kernels"]] == ["conv2d", "unary"]
-    # Two live tensors at most: the conv output in the arena; y goes to the output buffer.
+    # The ReLU is fused into the first conv; its result is the one tensor in the arena
+    # (y goes to the caller's output buffer).
+    assert [k["op"] for k in report["kernels"]] == ["conv2d", "conv2d"]
     assert report["arena_bytes"] == 4 * 5 * 5 * 4 + (-(4 * 5 * 5 * 4) % 64)
     assert report["lower_bound_bytes"] <= report["arena_bytes"]
     header = outs[0][1].decode()

@@ -69,8 +69,17 @@ static void conv_case(long n, long c, long h, long w, long k, long kh, long kw, 
                     ref[((bi * k + oc) * oh + oy) * ow + ox] = acc;
                 }
     mcr_conv2d_f32(x, wt, bias ? b : NULL, y, n, c, h, w, k, oh, ow, kh, kw, sh, sw, pt, pl,
-                   dh, dw, groups);
+                   dh, dw, groups, NULL);
     assert_close(y, ref, n * k * oh * ow, 1e-5, 1e-5);
+    /* The same with an epilogue: y = gelu(conv) + residual. */
+    float *res = randv(n * k * oh * ow);
+    for (long i = 0; i < n * k * oh * ow; i++)
+        ref[i] = 0.5 * ref[i] * (1 + erf(ref[i] / sqrt(2.0))) + res[i];
+    const struct mcr_epilogue ep = {MCR_GELU_ERF, 0.0f, 0.0f, res};
+    mcr_conv2d_f32(x, wt, bias ? b : NULL, y, n, c, h, w, k, oh, ow, kh, kw, sh, sw, pt, pl,
+                   dh, dw, groups, &ep);
+    assert_close(y, ref, n * k * oh * ow, 1e-5, 1e-5);
+    free(res);
     free(x), free(wt), free(b), free(y), free(ref);
 }
 
@@ -107,8 +116,17 @@ static void test_matmul(void **state)
                     for (long p = 0; p < k; p++) acc += (double)a[i * lda + p] * b[p * ldb + j];
                     ref[i * ldc + j] = acc;
                 }
-            mcr_matmul_f32(a, b, use_bias ? bias : NULL, c, m, k, n, lda, ldb, ldc);
+            mcr_matmul_f32(a, b, use_bias ? bias : NULL, c, m, k, n, lda, ldb, ldc, NULL);
             assert_close(c, ref, m * ldc, 1e-5, 1e-5);
+            /* With an epilogue: relu, then a residual laid out like c. */
+            float *res = randv(m * ldc);
+            for (long i = 0; i < m; i++)
+                for (long j = 0; j < n; j++)
+                    ref[i * ldc + j] = fmax(ref[i * ldc + j], 0.0) + res[i * ldc + j];
+            const struct mcr_epilogue ep = {MCR_RELU, 0.0f, 0.0f, res};
+            mcr_matmul_f32(a, b, use_bias ? bias : NULL, c, m, k, n, lda, ldb, ldc, &ep);
+            assert_close(c, ref, m * ldc, 1e-5, 1e-5);
+            free(res);
         }
         free(a), free(b), free(bias), free(c), free(ref);
     }
