@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1su
 MODELS := build/models
 CC ?= cc
 
-.PHONY: all setup sysdeps test test-runtime test-python demo models clean help
+.PHONY: all setup sysdeps test test-runtime test-python demo models bench clean help
 
 help:
 	@echo "make demo   export MCi1 (256x256), compile it to generated/mci1_model.c, build, run, verify"
 	@echo "make test   all tests: runtime kernels (cmocka, also under ASan/UBSan) and pytest"
 	@echo "make models full-resolution verify of every encoder in every form"
+	@echo "make bench  latency of every encoder beside onnxruntime (build/bench/BENCH.md)"
 
 # Debian packages the C side needs; installed only when missing (needs root or sudo).
 sysdeps:
@@ -54,6 +55,9 @@ demo: setup
 
 models: setup
 	$(PY) tests/models/full_resolution.py
+
+bench: setup
+	$(PY) tests/models/bench_all.py
 
 clean:
 	rm -rf build generated/*_model.[ch]

@@ -14,13 +14,14 @@ from .verify import build_driver, make_inputs, onnxruntime_session, run_driver
 
 def bench(model: str, *, name: str = "model", target: str = "generic", runs: int = 5,
           threads: int = 1, input_shapes: dict[str, tuple[int, ...]] | None = None,
-          quiet: bool = False, weights: str = "auto") -> tuple[float, float]:
+          quiet: bool = False, weights: str = "auto", optimize: bool = True) -> tuple[float, float]:
     """Median latency in ms of (mobilec, onnxruntime), single input, `runs` rounds.
 
     Each round runs the generated program once (two inferences, the first a warm-up whose
     page faults on the weights are not counted) and onnxruntime once (after one warm-up
     before the first round), so that both see the same machine noise."""
-    compiled = compile_file(model, name, target, input_shapes, quiet=quiet, weights=weights)
+    compiled = compile_file(model, name, target, input_shapes, quiet=quiet, weights=weights,
+                            optimize=optimize)
     g = compiled.graph
     xs = make_inputs(compiled, 0)
     shapes = [g.t(o).shape for o in g.outputs]
@@ -41,6 +42,6 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
                 print(f"mobilec: bench round {r + 1}/{runs}: mobilec {ours[-1]:.1f} ms, "
                       f"onnxruntime {theirs[-1]:.1f} ms", file=sys.stderr, flush=True)
     a, b = statistics.median(ours), statistics.median(theirs)
-    print(f"bench: {name} target={target} threads={threads} mobilec_ms={a:.2f} "
+    print(f"bench: {name} target={target}{'' if optimize else ' no-optimize'} threads={threads} mobilec_ms={a:.2f} "
           f"onnxruntime_ms={b:.2f} ratio={a / b:.3f}")
     return a, b

@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="inline: weights as string literals inside the .c file; incbin: in "
                              "<name>_model.weights beside it, pulled in by the assembler (ELF "
                              "only; build with -Wa,-I,DIR); auto (default): inline up to 192 MB")
+        sp.add_argument("--no-optimize", dest="optimize", action="store_false",
+                        help="skip the optimizing passes (BatchNorm folding, branch merging, "
+                             "pattern recognition, epilogue fusion): one kernel per ONNX op")
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
     c = sub.add_parser("compile", help="compile an ONNX model to <name>_model.c and .h",
@@ -144,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "compile":
             from .pipeline import compile_file, write_atomic, write_sources
             compiled = compile_file(args.model, name, args.target, shapes, quiet=args.quiet,
-                                    weights=args.weights)
+                                    weights=args.weights, optimize=args.optimize)
             out = Path(args.output) if args.output else Path("generated") / f"{name}_model.c"
             report = compiled.report()
             header = write_sources(compiled, out)
@@ -159,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "plan":
             from .pipeline import compile_file
             compiled = compile_file(args.model, name, args.target, shapes, quiet=args.quiet,
-                                    weights=args.weights)
+                                    weights=args.weights, optimize=args.optimize)
             report = compiled.report()
             _print_memory(report)
             if args.plot:
@@ -181,13 +184,14 @@ def main(argv: list[str] | None = None) -> int:
                 raise MobilecError("--runs and --threads must be at least 1")
             bench(args.model, name=name, target=args.target, runs=args.runs,
                   threads=args.threads, input_shapes=shapes, quiet=args.quiet,
-                  weights=args.weights)
+                  weights=args.weights, optimize=args.optimize)
             return 0
         if args.command == "verify":
             from .verify import verify
             ok = verify(args.model, name=name, target=args.target, seeds=args.seeds,
                         input_file=args.input, expect=args.expect, input_shapes=shapes,
-                        keep=args.keep, quiet=args.quiet, weights=args.weights)
+                        keep=args.keep, quiet=args.quiet, weights=args.weights,
+                        optimize=args.optimize)
             return 0 if ok else 1
     except MobilecError as err:
         print(f"mobilec: error: {err}", file=sys.stderr)

@@ -25,6 +25,8 @@ PASSES: list[tuple[str, Pass]] = [
     ("recognize", recognize.run),
     ("fuse_epilogues", fuse_epilogues.run),
 ]
+# What --no-optimize keeps: the graph as exported, one kernel per ONNX op.
+REQUIRED_PASSES = ("canonicalize",)
 
 
 @dataclass
@@ -74,9 +76,10 @@ def _progress(msg: str, quiet: bool) -> None:
 
 
 def compile_graph(graph: Graph, name: str, target: str = "generic",
-                  quiet: bool = True, weights: str = "auto") -> Compiled:
+                  quiet: bool = True, weights: str = "auto", optimize: bool = True) -> Compiled:
     records = []
-    for pass_name, fn in PASSES + [("lower", lower.run)]:
+    passes = [p for p in PASSES if optimize or p[0] in REQUIRED_PASSES]
+    for pass_name, fn in passes + [("lower", lower.run)]:
         before = len(graph.nodes)
         hist = dict(sorted(graph.histogram().items()))
         try:
@@ -98,11 +101,11 @@ def compile_graph(graph: Graph, name: str, target: str = "generic",
 
 def compile_file(path: str, name: str, target: str = "generic",
                  input_shapes: dict[str, tuple[int, ...]] | None = None,
-                 quiet: bool = True, weights: str = "auto") -> Compiled:
+                 quiet: bool = True, weights: str = "auto", optimize: bool = True) -> Compiled:
     _progress(f"importing {path}", quiet)
     graph = import_graph(path, input_shapes, name=name)
     _progress(f"{len(graph.nodes)} nodes, {len(graph.tensors)} tensors; optimizing", quiet)
-    return compile_graph(graph, name, target, quiet, weights)
+    return compile_graph(graph, name, target, quiet, weights, optimize)
 
 
 def write_atomic(path: Path, content: str | bytes) -> None:

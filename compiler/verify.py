@@ -121,10 +121,12 @@ def make_inputs(compiled: Compiled, seed: int) -> list[np.ndarray]:
 def verify(model: str, *, name: str = "model", target: str = "generic", seeds: int = 1,
            input_file: str | None = None, expect: str | None = None,
            input_shapes: dict[str, tuple[int, ...]] | None = None,
-           keep: str | None = None, quiet: bool = False, weights: str = "auto") -> bool:
+           keep: str | None = None, quiet: bool = False, weights: str = "auto",
+           optimize: bool = True) -> bool:
     if expect and not input_file:
         raise MobilecError("--expect needs --input: an expected output belongs to one input")
-    compiled = compile_file(model, name, target, input_shapes, quiet=quiet, weights=weights)
+    compiled = compile_file(model, name, target, input_shapes, quiet=quiet, weights=weights,
+                            optimize=optimize)
     g = compiled.graph
     if (input_file or expect) and (len(g.inputs) != 1 or len(g.outputs) != 1):
         raise MobilecError("--input/--expect need a model with one input and one output",
