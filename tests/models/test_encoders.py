@@ -122,3 +122,20 @@ def test_random_weights_are_far_from_defaults() -> None:
                        for b in bns)
     scales = [p for n, p in model.named_parameters() if "layer_scale" in n or n.endswith("gamma")]
     assert scales and all(0.3 <= float(p.min()) and float(p.max()) <= 0.6 for p in scales)
+
+
+@pytest.mark.parametrize("model", ["mci0", "mci1", "mci2"])
+def test_train_form_lowers_like_reparam_form(model: str, tmp_path: Path) -> None:
+    """mobilec's own reparameterization: the train-form export (BatchNorms unfolded too)
+    and timm's reparameterized export become the same kernel calls."""
+    def kernels(path: Path) -> list[str]:
+        report = tmp_path / f"{path.stem}.json"
+        proc = mobilec("compile", str(path), "-q", "-o", str(tmp_path / path.stem / "m_model.c"),
+                       "--report-json", str(report))
+        assert proc.returncode == 0, proc.stderr
+        import json
+        return sorted(k["op"] for k in json.loads(report.read_text())["kernels"])
+
+    reparam = kernels(export(model, 64, "--form", "reparam"))
+    assert kernels(export(model, 64)) == reparam
+    assert kernels(export(model, 64, "--keep-bn")) == reparam
