@@ -17,7 +17,7 @@ import numpy as np
 from . import __version__
 from .blob import string_lines
 from .errors import MobilecError
-from .ir import Graph, Node
+from .ir import Graph
 from .planner import Plan, align
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -71,7 +71,8 @@ def comment(text: str) -> str:
     return re.sub(r"[^\x20-\x7e]", "?", text).replace("*/", "* /")
 
 
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment over templates/, with the C-literal filters."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              trim_blocks=True, lstrip_blocks=True)
@@ -113,7 +114,7 @@ def generate(graph: Graph, plan: Plan, name: str, target: str = "generic",
         raise MobilecError(f"unknown weights format '{weights}' (choose from "
                            f"{', '.join(WEIGHT_FORMATS)})")
     ident = c_ident(name)
-    env = _environment()
+    env = environment()
     woff, blob = _layout_weights(graph)
     incbin = weights == "incbin" or (weights == "auto" and len(blob) > INLINE_LIMIT)
     weights_file = f"{ident}_model.weights" if incbin else None
@@ -168,7 +169,3 @@ def kernel_list(graph: Graph) -> list[dict[str, Any]]:
         out.append({"op": node.op, "node": node.name,
                     "outputs": [list(graph.t(o).shape) for o in node.outputs]})
     return out
-
-
-def describe(node: Node) -> str:
-    return f"{node.op} ({node.name})"

@@ -59,13 +59,7 @@ class Plan:
     lower_bound: int = 0
     lower_bound_lowered_order: int = 0  # the peak before scheduling, for the report
     rescheduled: bool = False
-
-    @property
-    def unplanned_bytes(self) -> int:
-        """What the intermediates would take with no reuse at all."""
-        return sum(align(n) for n in self._tensor_sizes.values())
-
-    _tensor_sizes: dict[str, int] = field(default_factory=dict)
+    unplanned_bytes: int = 0  # what the intermediates would take with no reuse at all
 
 
 def _contiguous(shape: list[int]) -> list[int]:
@@ -222,8 +216,8 @@ def plan(graph: Graph, inplace: bool = True, schedule: bool = True) -> Plan:
 
     arena = _arena_buffers(graph, owner, bufs)
     p.buffers = sorted(arena.values(), key=lambda b: b.first)
-    p._tensor_sizes = {t: graph.t(t).nbytes for n in graph.nodes if n.op != "alias"
-                       for t in n.outputs if t and owner.get(t) in arena}
+    p.unplanned_bytes = sum(align(graph.t(t).nbytes) for n in graph.nodes if n.op != "alias"
+                            for t in n.outputs if t and owner.get(t) in arena)
     placed: list[Buffer] = []
     for buf in sorted(p.buffers, key=lambda b: (-b.size, b.first, b.name)):
         live = sorted((b for b in placed if b.first <= buf.last and buf.first <= b.last),

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .build import build_program
-from .codegen import c_ident
+from .codegen import c_ident, environment
 from .errors import MobilecError
 from .pipeline import Compiled, compile_file, write_atomic, write_sources
 
@@ -48,13 +48,12 @@ def compare(label: str, got: np.ndarray, ref: np.ndarray) -> Comparison:
 
 
 def driver_source(compiled: Compiled) -> str:
-    from .codegen import _environment
     g = compiled.graph
     single = len(g.inputs) == 1 and len(g.outputs) == 1
     ins = ["input"] if single else [f"input{k}" for k in range(len(g.inputs))]
     outs = ["output"] if single else [f"output{k}" for k in range(len(g.outputs))]
     ident = c_ident(compiled.name)
-    return _environment().get_template("driver.c.j2").render(
+    return environment().get_template("driver.c.j2").render(
         name=ident, NAME=ident.upper(),
         inputs=[(n, g.t(t).shape, g.t(t).size, t) for n, t in zip(ins, g.inputs)],
         outputs=[(n, g.t(t).shape, g.t(t).size, t) for n, t in zip(outs, g.outputs)])

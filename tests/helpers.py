@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
 from compiler.frontend import import_graph  # noqa: E402
 from compiler.pipeline import compile_graph  # noqa: E402
 from compiler.verify import build_driver, compare, onnxruntime_session, run_driver  # noqa: E402
@@ -41,3 +43,27 @@ def assert_matches(model: onnx.ModelProto, inputs: list[np.ndarray], tmp: Path,
         assert c.rel <= rel and (c.cosine >= 0.99999 or not np.any(r)), c
 
 
+
+
+def build_model(nodes: list[onnx.NodeProto], inputs: list[tuple[str, list]], outputs: list[str],
+                inits: dict[str, object] | list[tuple[str, object]] = (), opset: int = 17,
+                ) -> onnx.ModelProto:
+    """A float32 model from onnx.helper nodes; the outputs typed by ONNX's shape inference
+    (so it passes the checker). Float constants are stored as float32, others as given."""
+    pairs = list(inits.items()) if isinstance(inits, dict) else list(inits)
+    tensors = []
+    for name, value in pairs:
+        arr = np.asarray(value)
+        if arr.dtype.kind == "f":
+            arr = arr.astype(np.float32)
+        tensors.append(numpy_helper.from_array(arr, name))
+    g = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs],
+        [helper.make_empty_tensor_value_info(o) for o in outputs], tensors)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    inferred = onnx.shape_inference.infer_shapes(m)
+    types = {v.name: v for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
+    for out in m.graph.output:
+        out.CopyFrom(types[out.name])
+    return m

@@ -169,6 +169,18 @@ def _last_axis_mean(m: Matcher, node: Node | None) -> bool:
     return axes is not None and [int(a) % rank for a in np.asarray(axes).reshape(-1)] == [rank - 1]
 
 
+def _row_const(m: Matcher, name: str, op: str, n: int) -> tuple[np.ndarray, Node] | None:
+    """(the constant as n values, the node) when `name` is read only by `op` with a
+    constant of n or 1 elements over the last axis."""
+    node = m.only_reader(name)
+    if node is None or node.op != op:
+        return None
+    c = m.g.const(m.other(node, name))
+    if c is None or c.size not in (1, n) or m.g.t(node.outputs[0]).shape != m.g.t(name).shape:
+        return None
+    return np.broadcast_to(c.reshape(-1), (n,)).astype(np.float32), node
+
+
 def layernorm(m: Matcher, sub: Node) -> Match | None:
     g = m.g
     x, mean_name = sub.inputs
@@ -199,20 +211,16 @@ def layernorm(m: Matcher, sub: Node) -> Match | None:
     out, last = div.outputs[0], div
     gamma = np.ones(n, np.float32)
     beta: np.ndarray | None = None
-    mul = m.only_reader(out)
-    if mul is not None and mul.op == "Mul":
-        gv = g.const(m.other(mul, out))
-        if gv is not None and gv.size in (1, n) and g.t(mul.outputs[0]).shape == g.t(out).shape:
-            gamma = np.broadcast_to(gv.reshape(-1), (n,)).astype(np.float32)
-            nodes.append(mul)
-            out, last = mul.outputs[0], mul
-            add_b = m.only_reader(out)
-            if add_b is not None and add_b.op == "Add":
-                bv = g.const(m.other(add_b, out))
-                if bv is not None and bv.size in (1, n) and g.t(add_b.outputs[0]).shape == g.t(out).shape:
-                    beta = np.broadcast_to(bv.reshape(-1), (n,)).astype(np.float32)
-                    nodes.append(add_b)
-                    out, last = add_b.outputs[0], add_b
+    found = _row_const(m, out, "Mul", n)
+    if found is not None:
+        gamma, last = found
+        nodes.append(last)
+        out = last.outputs[0]
+        found = _row_const(m, out, "Add", n)
+        if found is not None:
+            beta, last = found
+            nodes.append(last)
+            out = last.outputs[0]
     ins = [x, g.add_const(f"{last.name}_gamma", gamma)]
     if beta is not None:
         ins.append(g.add_const(f"{last.name}_beta", beta))

@@ -64,7 +64,8 @@ void mcr_matmul_f32(const float *a, const float *b, const float *bias, float *c,
 void mcr_unary_f32(enum mcr_unary_op op, const float *x, float *y, long n,
                    float alpha, float beta);
 
-/* Softmax over the last `n` elements of each of `rows` rows (max-subtracted). */
+/* Softmax over the last `n` elements of each of `rows` rows (max-subtracted). y may
+ * equal x. */
 void mcr_softmax_f32(const float *x, float *y, long rows, long n);
 
 /* out[b] = softmax(scale * q[b] . k[b]) . v[b] for each of `batch` entries, where q[b] is

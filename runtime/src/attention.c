@@ -1,8 +1,7 @@
 /* Scaled dot-product attention, one query row at a time: scores = scale * (q . k),
- * softmax, then the weighted sum of v rows. The same arithmetic, in the same order, as
- * MatMul -> Mul -> Softmax -> MatMul through the portable kernels, without the
- * [M][N] score matrix: only one row of scores lives at a time. */
-#include <math.h>
+ * softmax, then the weighted sum of v rows -- the portable matmul and softmax kernels on
+ * one row, so the arithmetic is theirs, without the [M][N] score matrix. */
+#include <stddef.h>
 
 #include "mcr.h"
 
@@ -14,31 +13,10 @@ void mcr_attention_f32(const float *q, const float *k, const float *v, float *ou
         const float *qb = q + b * m * d, *kb = k + b * d * n, *vb = v + b * n * dv;
         float *ob = out + b * m * dv;
         for (long i = 0; i < m; i++) {
-            for (long j = 0; j < n; j++) scores[j] = 0.0f;
-            for (long p = 0; p < d; p++) {
-                const float qv = qb[i * d + p];
-                const float *kr = kb + p * n;
-                for (long j = 0; j < n; j++) scores[j] += qv * kr[j];
-            }
-            float mx = -INFINITY;
-            for (long j = 0; j < n; j++) {
-                scores[j] *= scale;
-                mx = scores[j] > mx ? scores[j] : mx;
-            }
-            double sum = 0.0;
-            for (long j = 0; j < n; j++) {
-                scores[j] = expf(scores[j] - mx);
-                sum += scores[j];
-            }
-            const float inv = (float)(1.0 / sum);
-            for (long j = 0; j < n; j++) scores[j] *= inv;
-            float *orow = ob + i * dv;
-            for (long c = 0; c < dv; c++) orow[c] = 0.0f;
-            for (long j = 0; j < n; j++) {
-                const float p = scores[j];
-                const float *vr = vb + j * dv;
-                for (long c = 0; c < dv; c++) orow[c] += p * vr[c];
-            }
+            mcr_matmul_f32(qb + i * d, kb, NULL, scores, 1, d, n, d, n, n, NULL);
+            for (long j = 0; j < n; j++) scores[j] *= scale;
+            mcr_softmax_f32(scores, scores, 1, n);
+            mcr_matmul_f32(scores, vb, NULL, ob + i * dv, 1, n, dv, n, dv, dv, NULL);
         }
     }
 }

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 from compiler.frontend import import_graph
 from compiler.pipeline import compile_graph
-from helpers import assert_matches
+from helpers import assert_matches, build_model
 
 
 class Builder:
@@ -55,16 +55,8 @@ class Builder:
         return self.node("Mul", [x, self.const(self.rng.uniform(0.3, 0.6, shape))])
 
     def model(self, x_shape: list[int], outputs: list[str]) -> onnx.ModelProto:
-        g = helper.make_graph(self.nodes, "branches",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
-                              [helper.make_empty_tensor_value_info(o) for o in outputs], self.inits)
-        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
-        m.ir_version = 8
-        inferred = onnx.shape_inference.infer_shapes(m, strict_mode=True)
-        types = {v.name: v for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
-        for o in m.graph.output:
-            o.CopyFrom(types[o.name])
-        return m
+        return build_model(self.nodes, [("x", x_shape)], outputs,
+                           [(t.name, numpy_helper.to_array(t)) for t in self.inits])
 
 
 def random_tree(seed: int) -> tuple[onnx.ModelProto, str]:

@@ -5,27 +5,11 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
-from helpers import assert_matches
+from helpers import assert_matches, build_model as model
 
 rng = np.random.default_rng(0)
-
-
-def model(nodes, inputs, outputs, inits=(), opset=17):  # type: ignore[no-untyped-def]
-    g = helper.make_graph(
-        nodes, "g",
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs],
-        [helper.make_empty_tensor_value_info(n) for n in outputs],
-        [numpy_helper.from_array(np.asarray(v), k) for k, v in inits])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
-    m.ir_version = 8
-    # Output types as ONNX infers them, so that the model passes the checker.
-    inferred = onnx.shape_inference.infer_shapes(m)
-    types = {v.name: v for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
-    for out in m.graph.output:
-        out.CopyFrom(types[out.name])
-    return m
 
 
 def r(*shape: int) -> np.ndarray:

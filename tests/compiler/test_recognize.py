@@ -9,27 +9,13 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper
 
 from compiler.frontend import import_graph
 from compiler.pipeline import compile_graph
-from helpers import assert_matches
+from helpers import assert_matches, build_model as build
 
 rng = np.random.default_rng(5)
-
-
-def build(nodes, inputs, outputs, consts):  # type: ignore[no-untyped-def]
-    inits = [numpy_helper.from_array(np.asarray(v, np.float32), k) for k, v in consts.items()]
-    g = helper.make_graph(nodes, "g",
-                          [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs],
-                          [helper.make_empty_tensor_value_info(o) for o in outputs], inits)
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
-    m.ir_version = 8
-    inferred = onnx.shape_inference.infer_shapes(m)
-    types = {v.name: v for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
-    for o in m.graph.output:
-        o.CopyFrom(types[o.name])
-    return m
 
 
 def kernel_kinds(m: onnx.ModelProto, tmp: Path) -> Counter[str]:
