@@ -42,6 +42,6 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
                 print(f"mobilec: bench round {r + 1}/{runs}: mobilec {ours[-1]:.1f} ms, "
                       f"onnxruntime {theirs[-1]:.1f} ms", file=sys.stderr, flush=True)
     a, b = statistics.median(ours), statistics.median(theirs)
-    print(f"bench: {name} target={target}{'' if optimize else ' no-optimize'} threads={threads} mobilec_ms={a:.2f} "
+    print(f"bench: {name} target={compiled.target}{'' if optimize else ' no-optimize'} threads={threads} mobilec_ms={a:.2f} "
           f"onnxruntime_ms={b:.2f} ratio={a / b:.3f}")
     return a, b

@@ -9,12 +9,11 @@ import subprocess
 from pathlib import Path
 
 from .errors import MobilecError
+from .targets import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "runtime"
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
-# Flags each target adds (the generic target is portable C99 and adds none).
-TARGET_FLAGS: dict[str, list[str]] = {"generic": []}
 
 
 def cc() -> str:
@@ -39,7 +38,7 @@ def _run(cmd: list[str], what: str) -> None:
 def runtime_library(target: str, extra_flags: list[str] | None = None) -> Path:
     """libmcr.a for `target`, built once and reused while the runtime sources stay the same."""
     sources = sorted((RUNTIME / "src").rglob("*.c"))
-    flags = CFLAGS + TARGET_FLAGS[target] + list(extra_flags or [])
+    flags = CFLAGS + list(resolve(target).cflags) + list(extra_flags or [])
     h = hashlib.sha256()
     h.update(" ".join([cc()] + flags).encode())
     for p in sorted((RUNTIME).rglob("*.[ch]")):
@@ -69,7 +68,7 @@ def build_program(sources: list[Path], exe: Path, target: str = "generic",
                   extra_flags: list[str] | None = None) -> Path:
     """Compile and link generated sources with the runtime into an executable."""
     lib = runtime_library(target, extra_flags)
-    flags = CFLAGS + TARGET_FLAGS[target] + list(extra_flags or [])
+    flags = CFLAGS + list(resolve(target).cflags) + list(extra_flags or [])
     # -Wa,-I: where the assembler finds an .incbin weights file (beside the model).
     _run([cc(), *flags, "-I", str(RUNTIME / "include"), "-I", str(sources[0].parent),
           f"-Wa,-I,{sources[0].parent}",

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .codegen import TARGETS, WEIGHT_FORMATS, c_ident
+from .codegen import WEIGHT_FORMATS, c_ident
+from .targets import CHOICES
 from .errors import MobilecError
 
 
@@ -41,8 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("model", help="the .onnx file")
         sp.add_argument("--name", help="C name prefix (default: from the file name)")
-        sp.add_argument("--target", choices=TARGETS, default="generic",
-                        help="code target (default generic: portable C99)")
+        sp.add_argument("--target", choices=CHOICES, default="generic",
+                        help="generic (default): portable C99; x86-64-v3: AVX2+FMA; x86-64-v4: "
+                             "AVX-512; native: the best of those this machine runs")
         sp.add_argument("--input-shape", action="append", metavar="NAME=1x3x256x256",
                         help="static shape for an input with dynamic dimensions (repeatable)")
         sp.add_argument("--weights", choices=WEIGHT_FORMATS, default="auto",

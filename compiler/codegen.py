@@ -19,9 +19,9 @@ from .blob import string_lines
 from .errors import MobilecError
 from .ir import Graph
 from .planner import Plan, align
+from .targets import resolve
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-TARGETS = ("generic",)
 WEIGHT_FORMATS = ("auto", "inline", "incbin")
 # Above this many weight bytes, "auto" picks incbin. Measured here with gcc 12 -O2: inline
 # weights cost the compiler about 11 bytes of memory per weight byte (the front end holds
@@ -108,8 +108,7 @@ def _layout_weights(graph: Graph) -> tuple[dict[str, int], bytes]:
 
 def generate(graph: Graph, plan: Plan, name: str, target: str = "generic",
              source: str = "", weights: str = "auto") -> Generated:
-    if target not in TARGETS:
-        raise MobilecError(f"unknown target '{target}' (choose from {', '.join(TARGETS)})")
+    tgt = resolve(target)
     if weights not in WEIGHT_FORMATS:
         raise MobilecError(f"unknown weights format '{weights}' (choose from "
                            f"{', '.join(WEIGHT_FORMATS)})")
@@ -150,7 +149,8 @@ def generate(graph: Graph, plan: Plan, name: str, target: str = "generic",
         "outputs": [(n, graph.t(t).shape, graph.t(t).size, comment(t))
                     for n, t in zip(out_names, graph.outputs)],
     }
-    ctx = {"name": ident, "NAME": ident.upper(), "target": target, "version": __version__,
+    ctx = {"name": ident, "NAME": ident.upper(), "target": tgt.name, "target_macros": tgt.macros,
+           "target_summary": tgt.summary, "version": __version__,
            "source": comment(Path(source).name if source else graph.path),
            "arena_bytes": plan.arena_bytes, "weights_bytes": len(blob),
            "weight_lines": [] if incbin else list(string_lines(blob)),

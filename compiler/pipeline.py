@@ -13,6 +13,7 @@ from . import codegen, lower, planner
 from .errors import MobilecError
 from .frontend import import_graph
 from .ir import Graph
+from .targets import resolve
 from .passes import canonicalize, fold_batchnorm, fuse_epilogues, merge_branches, recognize
 
 Pass = Callable[[Graph], Graph]
@@ -102,6 +103,7 @@ def compile_graph(graph: Graph, name: str, target: str = "generic",
 def compile_file(path: str, name: str, target: str = "generic",
                  input_shapes: dict[str, tuple[int, ...]] | None = None,
                  quiet: bool = True, weights: str = "auto", optimize: bool = True) -> Compiled:
+    target = resolve(target).name  # "native" becomes the concrete target it picks
     _progress(f"importing {path}", quiet)
     graph = import_graph(path, input_shapes, name=name)
     _progress(f"{len(graph.nodes)} nodes, {len(graph.tensors)} tensors; optimizing", quiet)

@@ -13,6 +13,7 @@ import numpy as np
 from .build import build_program
 from .codegen import c_ident, environment
 from .errors import MobilecError
+from .targets import resolve, runs_here
 from .pipeline import Compiled, compile_file, write_atomic, write_sources
 
 # The bar every model must clear (../shared/DESIGN.md "Numbers that say it works").
@@ -60,7 +61,11 @@ def driver_source(compiled: Compiled) -> str:
 
 
 def build_driver(compiled: Compiled, workdir: Path) -> Path:
-    """Write model + driver sources into workdir and build them into one executable."""
+    """Write model + driver sources into workdir and build them into one executable that
+    this machine runs."""
+    target = resolve(compiled.target)
+    if not runs_here(target):
+        raise MobilecError(f"this machine's CPU cannot run {target.name} code ({target.summary})")
     ident = c_ident(compiled.name)
     c_path = workdir / f"{ident}_model.c"
     write_sources(compiled, c_path)
@@ -171,7 +176,7 @@ def verify(model: str, *, name: str = "model", target: str = "generic", seeds: i
     ok = all(r.ok for r in checked)
     worst_cos = min(r.cosine for r in checked)
     worst_rel = max(r.rel for r in checked)
-    print(f"verify: {'PASS' if ok else 'FAIL'} {name} target={target} cosine>={worst_cos:.7f} "
+    print(f"verify: {'PASS' if ok else 'FAIL'} {name} target={compiled.target} cosine>={worst_cos:.7f} "
           f"max|diff|/max|ref|<={worst_rel:.2e} (need cosine>={MIN_COSINE}, "
           f"rel<={MAX_REL_DIFF:.0e})")
     return ok
