@@ -76,6 +76,10 @@ def lower_conv(node: Node, graph: Graph) -> list[Node]:
     inputs = [node.inputs[0], node.inputs[1], node.inputs[2] if has_bias else ""]
     if residual:
         inputs.append(residual)
+    if k_sp == [1, 1] and strides == [1, 1] and not any(pads) and groups == 1:
+        # Pointwise: a GEMM over pixels, the register-blocked kernel.
+        return [kernel("conv1x1", node, inputs, [node.outputs[0]], n=x.shape[0], c=c, k=k,
+                       hw=h * wd, has_bias=has_bias, **ep)]
     return [kernel("conv2d", node, inputs, [node.outputs[0]], n=x.shape[0], c=x.shape[1],
                    h=h, w=wd, k=y.shape[1], oh=oh, ow=ow, kh=k_sp[0], kw=k_sp[1],
                    sh=strides[0], sw=strides[1], pt=begin[0], pl=begin[1], dh=dils[0],

@@ -52,6 +52,11 @@ void mcr_conv2d_f32(const float *x, const float *w, const float *bias, float *y,
                     long kh, long kw, long sh, long sw, long pt, long pl, long dh, long dw,
                     long groups, const struct mcr_epilogue *ep);
 
+/* mcr_conv2d_f32 for a 1x1 kernel, stride 1, no padding, groups 1, over n images of c
+ * channels and hw pixels (a GEMM per image, register-blocked). */
+void mcr_conv1x1_f32(const float *x, const float *w, const float *bias, float *y,
+                     long n, long c, long k, long hw, const struct mcr_epilogue *ep);
+
 /* c[m][n] = sum_k a[m][k] * b[k][n] (+ bias[n] when bias is not NULL), then the epilogue
  * (whose residual has c's layout, leading dimension ldc), row-major with leading
  * dimensions lda, ldb, ldc. */

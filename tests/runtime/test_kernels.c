@@ -95,6 +95,26 @@ static void test_conv2d(void **state)
     conv_case(1, 5, 1, 9, 3, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1);     /* 1-D as h=1 */
 }
 
+/* The blocked 1x1 kernel against mcr_conv2d_f32, full and edge blocks, with an epilogue. */
+static void test_conv1x1(void **state)
+{
+    (void)state;
+    const long cases[][4] = {{1, 8, 8, 32}, {2, 5, 7, 19}, {1, 3, 13, 1}, {1, 17, 4, 100}};
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        const long n = cases[t][0], c = cases[t][1], k = cases[t][2], hw = cases[t][3];
+        float *x = randv(n * c * hw), *w = randv(k * c), *b = randv(k), *res = randv(n * k * hw);
+        float *got = malloc((size_t)(n * k * hw) * sizeof(float));
+        float *want = malloc((size_t)(n * k * hw) * sizeof(float));
+        double *ref = malloc((size_t)(n * k * hw) * sizeof(double));
+        const struct mcr_epilogue ep = {MCR_SIGMOID, 0.0f, 0.0f, res};
+        mcr_conv2d_f32(x, w, b, want, n, c, 1, hw, k, 1, hw, 1, 1, 1, 1, 0, 0, 1, 1, 1, &ep);
+        for (long i = 0; i < n * k * hw; i++) ref[i] = want[i];
+        mcr_conv1x1_f32(x, w, b, got, n, c, k, hw, &ep);
+        assert_close(got, ref, n * k * hw, 1e-6, 1e-5);
+        free(x), free(w), free(b), free(res), free(got), free(want), free(ref);
+    }
+}
+
 static void test_matmul(void **state)
 {
     (void)state;
@@ -411,7 +431,8 @@ static void test_attention(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_conv2d),      cmocka_unit_test(test_matmul),
+        cmocka_unit_test(test_conv2d),      cmocka_unit_test(test_conv1x1),
+        cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_binary_broadcast), cmocka_unit_test(test_unary),
         cmocka_unit_test(test_softmax),     cmocka_unit_test(test_layernorm),
         cmocka_unit_test(test_channel_affine), cmocka_unit_test(test_reduce),
