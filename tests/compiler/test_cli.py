@@ -123,7 +123,7 @@ def test_output_is_deterministic_and_report_is_true(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "r0.json").read_text())
     # The ReLU is fused into the first conv; its result is the one tensor in the arena
     # (y goes to the caller's output buffer).
-    assert [k["op"] for k in report["kernels"]] == ["conv2d", "conv2d"]
+    assert [k["op"] for k in report["kernels"]] == ["conv2d", "conv1x1"]
     assert report["arena_bytes"] == 4 * 5 * 5 * 4 + (-(4 * 5 * 5 * 4) % 64)
     assert report["lower_bound_bytes"] <= report["arena_bytes"]
     header = outs[0][1].decode()

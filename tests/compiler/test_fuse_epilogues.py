@@ -55,4 +55,4 @@ def test_result_read_elsewhere_is_not_fused(workdir: Path) -> None:
     assert_matches(m, [rng.standard_normal((1, 2, 4, 4)).astype(np.float32)], workdir)
     onnx.save(m, str(workdir / "m.onnx"))
     c = compile_graph(import_graph(str(workdir / "m.onnx"), name="m"), "m")
-    assert Counter(n.op for n in c.graph.nodes) == Counter({"conv2d": 1, "unary": 1})
+    assert Counter(n.op for n in c.graph.nodes) == Counter({"conv1x1": 1, "unary": 1})
