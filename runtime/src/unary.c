@@ -1,7 +1,9 @@
-/* Elementwise unary ops. Transcendentals come from libm: this is the accuracy reference
- * that the vectorized approximations are measured against. */
+/* Elementwise unary ops. Transcendentals come from libm, except erf (and so exact GELU),
+ * whose rational approximation in fastmath.h vectorizes: GELU is in every MCi block. */
 #include <math.h>
+#include <stddef.h>
 
+#include "fastmath.h"
 #include "mcr.h"
 
 static float apply(enum mcr_unary_op op, float x, float alpha, float beta)
@@ -10,14 +12,14 @@ static float apply(enum mcr_unary_op op, float x, float alpha, float beta)
     case MCR_RELU: return x > 0.0f ? x : 0.0f;
     case MCR_SIGMOID: return 1.0f / (1.0f + expf(-x));
     case MCR_TANH: return tanhf(x);
-    case MCR_ERF: return erff(x);
+    case MCR_ERF: return mcr_erf(x);
     case MCR_EXP: return expf(x);
     case MCR_LOG: return logf(x);
     case MCR_SQRT: return sqrtf(x);
     case MCR_NEG: return -x;
     case MCR_ABS: return fabsf(x);
     case MCR_RECIPROCAL: return 1.0f / x;
-    case MCR_GELU_ERF: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+    case MCR_GELU_ERF: return 0.5f * x * (1.0f + mcr_erf(x * 0.70710678118654752f));
     case MCR_GELU_TANH: {
         const float u = 0.79788456080286536f * (x + 0.044715f * x * x * x);
         return 0.5f * x * (1.0f + tanhf(u));
@@ -49,13 +51,24 @@ static float apply(enum mcr_unary_op op, float x, float alpha, float beta)
 void mcr_unary_f32(enum mcr_unary_op op, const float *x, float *y, long n,
                    float alpha, float beta)
 {
+    if (op == MCR_GELU_ERF || op == MCR_IDENTITY) {
+        const struct mcr_epilogue ep = {op, alpha, beta, NULL};
+        if (y != x) for (long i = 0; i < n; i++) y[i] = x[i];
+        mcr_epilogue_f32(&ep, y, 0, n);
+        return;
+    }
     for (long i = 0; i < n; i++) y[i] = apply(op, x[i], alpha, beta);
 }
 
 void mcr_epilogue_f32(const struct mcr_epilogue *ep, float *y, long offset, long n)
 {
     if (!ep) return;
-    if (ep->act != MCR_IDENTITY) {
+    if (ep->act == MCR_GELU_ERF) { /* the common case, as its own loop: it vectorizes */
+        for (long i = 0; i < n; i++) {
+            const float v = y[i];
+            y[i] = 0.5f * v * (1.0f + mcr_erf(v * 0.70710678118654752f));
+        }
+    } else if (ep->act != MCR_IDENTITY) {
         for (long i = 0; i < n; i++) y[i] = apply(ep->act, y[i], ep->alpha, ep->beta);
     }
     if (ep->residual) {
