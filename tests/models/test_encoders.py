@@ -139,3 +139,18 @@ def test_train_form_lowers_like_reparam_form(model: str, tmp_path: Path) -> None
     reparam = kernels(export(model, 64, "--form", "reparam"))
     assert kernels(export(model, 64)) == reparam
     assert kernels(export(model, 64, "--keep-bn")) == reparam
+
+
+@pytest.mark.parametrize("target", ["x86-64-v3", "x86-64-v4"])
+def test_fixture_on_x86_targets(target: str) -> None:
+    """The ISA targets take other kernel paths; they must verify the same way. A target
+    this CPU cannot run is skipped, saying so."""
+    from compiler.targets import TARGETS, runs_here
+    import platform
+    if platform.machine() not in ("x86_64", "AMD64") or not runs_here(TARGETS[target]):
+        pytest.skip(f"this CPU cannot run {target} code")
+    model, image = FIXTURES / "mci0_64_train.onnx", FIXTURES / "mci0_64_input.bin"
+    proc = mobilec("verify", str(model), "-q", "--target", target, "--input", str(image),
+                   "--expect", str(FIXTURES / "mci0_64_train_output_fp64.bin"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"target={target}" in proc.stdout.splitlines()[-1]
