@@ -1,6 +1,7 @@
 """`make bench`: each encoder's train-form export (MCi at 256x256, ViT-B/16 at 224x224),
-timed by `mobilec bench` beside onnxruntime (single thread, same input, interleaved
-rounds, medians), with and without the optimizing passes. Writes build/bench/BENCH.md.
+timed by `mobilec bench` beside onnxruntime (single thread, all its graph optimizations,
+same input, interleaved rounds, medians): the generic target without and with the
+optimizing passes, then each x86 target this CPU runs. Writes build/bench/BENCH.md.
 
 Usage: python tests/models/bench_all.py [--runs K] [NAME ...]
 """
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
 EXPORTS = ROOT / "build" / "models" / "full"
 OUT = ROOT / "build" / "bench"
 MODELS = ["mci0", "mci1", "mci2", "vit_b16"]
@@ -29,7 +31,11 @@ def main() -> int:
     ap.add_argument("models", nargs="*", default=MODELS)
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    rows = ["| model | passes | mobilec ms | onnxruntime ms | ratio |", "|---|---|---|---|---|"]
+    from compiler.targets import TARGETS, runs_here
+    configs = [("generic", ["--no-optimize"]), ("generic", [])]
+    configs += [(t, []) for t in ("x86-64-v3", "x86-64-v4") if runs_here(TARGETS[t])]
+    rows = ["| model | target | passes | mobilec ms | onnxruntime ms | ratio |",
+            "|---|---|---|---|---|---|"]
     for model in args.models:
         path = EXPORTS / f"{model}.onnx"
         if not path.exists():
@@ -37,17 +43,18 @@ def main() -> int:
             if proc.returncode != 0:
                 print(proc.stderr[-2000:])
                 return 1
-        for flags in ([], ["--no-optimize"]):
-            proc = cli("bench", str(path), "--name", model, "--runs", str(args.runs), "-q", *flags)
+        for target, flags in configs:
+            proc = cli("bench", str(path), "--name", model, "--runs", str(args.runs), "-q",
+                       "--target", target, *flags)
             line = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
             print(line or proc.stderr[-2000:], flush=True)
             m = re.search(r"mobilec_ms=([\d.]+) onnxruntime_ms=([\d.]+) ratio=([\d.]+)", line)
             if not m:
                 return 1
-            rows.append(f"| {model} | {'none (--no-optimize)' if flags else 'all'} | {m[1]} | "
-                        f"{m[2]} | {m[3]} |")
+            rows.append(f"| {model} | {target} | {'none (--no-optimize)' if flags else 'all'} | "
+                        f"{m[1]} | {m[2]} | {m[3]} |")
             (OUT / "BENCH.md").write_text(
-                "# mobilec vs onnxruntime, single thread, target generic\n\n"
+                "# mobilec vs onnxruntime, single thread\n\n"
                 "ratio = mobilec / onnxruntime (lower is better); medians of interleaved rounds.\n\n"
                 + "\n".join(rows) + "\n")
     print(f"bench: table in {OUT / 'BENCH.md'}")
