@@ -118,7 +118,8 @@ static void test_conv1x1(void **state)
 static void test_matmul(void **state)
 {
     (void)state;
-    const long shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {17, 33, 19}, {64, 48, 31}};
+    /* (m, k, n): scalars, edges only, and full 4x16 and 8x32 blocks with edges. */
+    const long shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {17, 33, 19}, {64, 48, 31}, {24, 40, 67}};
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
         const long m = shapes[t][0], k = shapes[t][1], n = shapes[t][2];
         const long lda = k + 3, ldb = n + 2, ldc = n + 1; /* leading dims wider than rows */

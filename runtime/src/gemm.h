@@ -1,0 +1,15 @@
+/* The register-blocked GEMM shared by the matmul and 1x1-convolution kernels. Internal to
+ * the runtime. */
+#ifndef MCR_GEMM_H
+#define MCR_GEMM_H
+
+#include "mcr.h"
+
+/* c[i][j] = bias + sum_p a[i][p] * b[p][j] for i < m, j < n, p < k, where bias is
+ * row_bias[i] or col_bias[j] (either may be NULL; not both set); then the epilogue, whose
+ * residual element for c[i][j] is ep->residual[ep_offset + i * ldc + j]. Row-major with
+ * leading dimensions lda, ldb, ldc. Each sum runs over p in order from its bias. */
+void mcr_gemm_f32(const float *a, long lda, const float *b, long ldb, float *c, long ldc,
+                  long m, long k, long n, const float *row_bias, const float *col_bias,
+                  const struct mcr_epilogue *ep, long ep_offset);
+#endif
