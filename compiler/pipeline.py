@@ -90,6 +90,13 @@ def compile_graph(graph: Graph, name: str, target: str = "generic",
                 err.stage = pass_name
             raise MobilecError(err.message, path=err.path or graph.path, node=err.node,
                                op=err.op, stage=err.stage) from None
+        except Exception as err:
+            # A compiler bug: say where; MOBILEC_DEBUG=1 shows the traceback.
+            if os.environ.get("MOBILEC_DEBUG"):
+                raise
+            raise MobilecError(f"internal error (a mobilec bug; MOBILEC_DEBUG=1 shows the "
+                               f"traceback): {type(err).__name__}: {err}", path=graph.path,
+                               stage=pass_name) from None
         after_hist: Counter[str] = graph.histogram()
         records.append(PassRecord(pass_name, before, len(graph.nodes), hist,
                                   dict(sorted(after_hist.items()))))
