@@ -1,4 +1,6 @@
-"""Conv (1-D and 2-D, any groups, stride, dilation and padding) -> one conv2d call."""
+"""Conv (1-D and 2-D, any groups, stride, dilation and padding) -> one kernel call: a
+channel affine (1x1 depthwise), conv1x1 (pointwise GEMM), dwconv2d (depthwise stencil) or
+conv2d_gemm (anything else, GEMMs over bands of output rows)."""
 from __future__ import annotations
 
 import numpy as np
@@ -80,10 +82,40 @@ def lower_conv(node: Node, graph: Graph) -> list[Node]:
         # Pointwise: a GEMM over pixels, the register-blocked kernel.
         return [kernel("conv1x1", node, inputs, [node.outputs[0]], n=x.shape[0], c=c, k=k,
                        hw=h * wd, has_bias=has_bias, **ep)]
-    return [kernel("conv2d", node, inputs, [node.outputs[0]], n=x.shape[0], c=x.shape[1],
-                   h=h, w=wd, k=y.shape[1], oh=oh, ow=ow, kh=k_sp[0], kw=k_sp[1],
-                   sh=strides[0], sw=strides[1], pt=begin[0], pl=begin[1], dh=dils[0],
-                   dw=dils[1], groups=groups, has_bias=has_bias, **ep)]
+    kh, kw = k_sp
+    sh, sw = strides
+    if groups == c and dils == [1, 1] and kh * kw <= DWCONV_MAX_TAPS:
+        # Depthwise (one input channel per group, maybe several outputs): the stencil
+        # kernel over a padded copy of each plane.
+        scratch = graph.add_tensor(f"{node.outputs[0]}_scratch",
+                                   (dwconv_scratch_floats(oh, ow, kh, kw, sh, sw),))
+        return [kernel("dwconv2d", node, inputs, [node.outputs[0], scratch], n=x.shape[0],
+                       c=c, h=h, w=wd, mult=k // c, oh=oh, ow=ow, kh=kh, kw=kw, sh=sh, sw=sw,
+                       pt=begin[0], pl=begin[1], has_bias=has_bias, **ep)]
+    scratch = graph.add_tensor(f"{node.outputs[0]}_scratch",
+                               (conv_gemm_scratch_floats(c, oh, ow, kh, kw, groups),))
+    return [kernel("conv2d_gemm", node, inputs, [node.outputs[0], scratch], n=x.shape[0],
+                   c=c, h=h, w=wd, k=k, oh=oh, ow=ow, kh=kh, kw=kw, sh=sh, sw=sw,
+                   pt=begin[0], pl=begin[1], dh=dils[0], dw=dils[1], groups=groups,
+                   has_bias=has_bias, **ep)]
+
+
+# Scratch sizes, in floats, of the two conv kernels: the same formulas as
+# mcr_dwconv2d_scratch_floats and mcr_conv2d_gemm_scratch_floats in runtime/src (a test
+# checks they agree).
+DWCONV_MAX_TAPS = 256  # MCR_DWCONV_MAX_TAPS
+DWCONV_TILE_MAX = 128  # MCR_DWCONV_TILE_MAX
+GEMM_BAND_PIXELS = 512  # BAND_PIXELS in conv_gemm.c
+
+
+def dwconv_scratch_floats(oh: int, ow: int, kh: int, kw: int, sh: int, sw: int) -> int:
+    hq, wq = oh + (kh - 1) // sh, ow + (kw - 1) // sw
+    return sh * sw * hq * wq + oh * wq + 2 * DWCONV_TILE_MAX
+
+
+def conv_gemm_scratch_floats(c: int, oh: int, ow: int, kh: int, kw: int, groups: int) -> int:
+    rows = max(1, min(oh, GEMM_BAND_PIXELS // ow))
+    return (c // groups) * kh * kw * rows * ow
 
 
 LOWERINGS = {"Conv": lower_conv, "mobilec.Conv": lower_conv}

@@ -57,6 +57,25 @@ void mcr_conv2d_f32(const float *x, const float *w, const float *bias, float *y,
 void mcr_conv1x1_f32(const float *x, const float *w, const float *bias, float *y,
                      long n, long c, long k, long hw, const struct mcr_epilogue *ep);
 
+/* Depthwise conv2d: c input channels, `mult` outputs per input channel (output channel
+ * oc reads input channel oc / mult), w is [c*mult][1][kh][kw], dilation 1, at most
+ * MCR_DWCONV_MAX_TAPS taps (kh*kw); otherwise as mcr_conv2d_f32. scratch holds
+ * mcr_dwconv2d_scratch_floats(...) floats. */
+#define MCR_DWCONV_MAX_TAPS 256
+long mcr_dwconv2d_scratch_floats(long oh, long ow, long kh, long kw, long sh, long sw);
+void mcr_dwconv2d_f32(const float *x, const float *w, const float *bias, float *y,
+                      float *scratch, long n, long c, long h, long wd, long mult,
+                      long oh, long ow, long kh, long kw, long sh, long sw, long pt, long pl,
+                      const struct mcr_epilogue *ep);
+
+/* mcr_conv2d_f32 as GEMMs over bands of output rows (any groups, kernel, stride,
+ * padding, dilation); scratch holds mcr_conv2d_gemm_scratch_floats(...) floats. */
+long mcr_conv2d_gemm_scratch_floats(long c, long oh, long ow, long kh, long kw, long groups);
+void mcr_conv2d_gemm_f32(const float *x, const float *w, const float *bias, float *y,
+                         float *scratch, long n, long c, long h, long wd, long k, long oh,
+                         long ow, long kh, long kw, long sh, long sw, long pt, long pl,
+                         long dh, long dw, long groups, const struct mcr_epilogue *ep);
+
 /* c[m][n] = sum_k a[m][k] * b[k][n] (+ bias[n] when bias is not NULL), then the epilogue
  * (whose residual has c's layout, leading dimension ldc), row-major with leading
  * dimensions lda, ldb, ldc. */

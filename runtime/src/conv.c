@@ -33,9 +33,11 @@ void mcr_conv2d_f32(const float *x, const float *w, const float *bias, float *y,
                         for (long oy = 0; oy < oh; oy++) {
                             const long iy = oy * sh + r * dh - pt;
                             if (iy < 0 || iy >= h) continue;
-                            const float *row = xp + iy * wd + off;
+                            /* An index, not a pointer: the row start shifted by off may
+                             * lie before the plane, which C leaves undefined. */
+                            const long base = iy * wd + off;
                             float *out = yp + oy * ow;
-                            for (long ox = x0; ox < x1; ox++) out[ox] += wv * row[ox * sw];
+                            for (long ox = x0; ox < x1; ox++) out[ox] += wv * xp[base + ox * sw];
                         }
                     }
                 }

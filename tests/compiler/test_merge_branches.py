@@ -114,7 +114,7 @@ def kernels(model: onnx.ModelProto, tmp: Path) -> Counter[str]:
     return Counter(n.op for n in c.graph.nodes if n.op != "alias")
 
 
-CONV_KERNELS = ("conv2d", "conv1x1", "channel_affine")
+CONV_KERNELS = ("conv2d_gemm", "dwconv2d", "conv1x1", "channel_affine")
 
 
 def conv_kernels(model: onnx.ModelProto, tmp: Path) -> int:
@@ -175,7 +175,7 @@ def test_conv_bn_and_bn_into_matmul(workdir: Path) -> None:
     onnx.save(model, str(workdir / "m.onnx"))
     c = compile_graph(import_graph(str(workdir / "m.onnx"), name="m"), "m")
     kinds = Counter(n.op for n in c.graph.nodes)
-    assert kinds["channel_affine"] == 0 and kinds["conv2d"] == 1 and kinds["matmul"] == 1, kinds
+    assert kinds["channel_affine"] == 0 and kinds["conv2d_gemm"] + kinds["dwconv2d"] == 1 and kinds["matmul"] == 1, kinds
 
 
 def _shape_const(b: Builder, shape: list[int]) -> str:

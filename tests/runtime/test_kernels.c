@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "mcr.h"
+#include "../../runtime/src/dwconv_ukernel.h"
 
 /* Deterministic inputs in [-1, 1). */
 static uint32_t rng_state = 12345u;
@@ -79,6 +80,21 @@ static void conv_case(long n, long c, long h, long w, long k, long kh, long kw, 
     mcr_conv2d_f32(x, wt, bias ? b : NULL, y, n, c, h, w, k, oh, ow, kh, kw, sh, sw, pt, pl,
                    dh, dw, groups, &ep);
     assert_close(y, ref, n * k * oh * ow, 1e-5, 1e-5);
+    /* The fast kernels, with the same epilogue, against the same reference. */
+    float *scratch = malloc((size_t)mcr_conv2d_gemm_scratch_floats(c, oh, ow, kh, kw, groups) *
+                            sizeof(float));
+    mcr_conv2d_gemm_f32(x, wt, bias ? b : NULL, y, scratch, n, c, h, w, k, oh, ow, kh, kw, sh,
+                        sw, pt, pl, dh, dw, groups, &ep);
+    assert_close(y, ref, n * k * oh * ow, 1e-5, 1e-5);
+    free(scratch);
+    if (groups == c && dh == 1 && dw == 1) {
+        scratch = malloc((size_t)mcr_dwconv2d_scratch_floats(oh, ow, kh, kw, sh, sw) *
+                         sizeof(float));
+        mcr_dwconv2d_f32(x, wt, bias ? b : NULL, y, scratch, n, c, h, w, k / c, oh, ow, kh, kw,
+                         sh, sw, pt, pl, &ep);
+        assert_close(y, ref, n * k * oh * ow, 1e-5, 1e-5);
+        free(scratch);
+    }
     free(res);
     free(x), free(wt), free(b), free(y), free(ref);
 }
@@ -93,6 +109,43 @@ static void test_conv2d(void **state)
     conv_case(1, 8, 12, 12, 4, 3, 5, 1, 2, 2, 1, 0, 2, 2, 1, 2, 1);   /* groups, asym pad, dil */
     conv_case(1, 3, 16, 16, 7, 4, 4, 4, 4, 0, 0, 0, 0, 1, 1, 1, 1);   /* patchify 4x4/4 */
     conv_case(1, 5, 1, 9, 3, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1);     /* 1-D as h=1 */
+    /* Depthwise shapes of the encoders, odd sizes: 3x3 and 7x7, strides 1 and 2,
+     * multiplier 2, planes narrower and wider than a micro-kernel tile. */
+    conv_case(2, 3, 8, 8, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1);     /* RepMixer 3x3 */
+    conv_case(1, 2, 37, 45, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1);   /* wide plane */
+    conv_case(1, 3, 19, 23, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, 0);   /* stem dw, stride 2 */
+    conv_case(1, 4, 15, 13, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 4, 1);   /* patch embed 7x7/2 x2 */
+    conv_case(1, 3, 5, 6, 3, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 3, 1);     /* kernel > plane */
+    conv_case(1, 2, 9, 9, 2, 3, 2, 3, 2, 0, 2, 1, 0, 1, 1, 2, 1);     /* odd stride, asym */
+    conv_case(1, 2, 1, 1, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1);     /* 1x1 image */
+}
+
+/* Every depthwise micro-kernel this build has against the formula of its contract. */
+static void ukernel_case(mcr_dwconv_ukernel fn, int tile)
+{
+    enum { TAPS = 11, SRC = 400 };
+    float *src = randv(SRC), *w = randv(TAPS), out[128];
+    const long off[TAPS] = {0, 1, 2, 17, 33, 50, 64, 99, 130, 200, 271};
+    fn(src, off, w, TAPS, 0.25f, out);
+    double want[128];
+    for (int j = 0; j < tile; j++) {
+        want[j] = 0.25;
+        for (int t = 0; t < TAPS; t++) want[j] += (double)w[t] * src[off[t] + j];
+    }
+    assert_close(out, want, tile, 1e-6, 1e-6);
+    free(src), free(w);
+}
+
+static void test_dwconv_ukernels(void **state)
+{
+    (void)state;
+    ukernel_case(mcr_dwconv_f32_32x__scalar, 32);
+#if defined(__AVX2__) && defined(__FMA__)
+    ukernel_case(mcr_dwconv_f32_64x__fma3, 64);
+#endif
+#if defined(__AVX512F__)
+    ukernel_case(mcr_dwconv_f32_128x__avx512f, 128);
+#endif
 }
 
 /* The blocked 1x1 kernel against mcr_conv2d_f32, full and edge blocks, with an epilogue. */
@@ -458,6 +511,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d),      cmocka_unit_test(test_conv1x1),
+        cmocka_unit_test(test_dwconv_ukernels),
         cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_binary_broadcast), cmocka_unit_test(test_unary),
         cmocka_unit_test(test_softmax),     cmocka_unit_test(test_layernorm),

@@ -1,0 +1,34 @@
+"""The compiler sizes each conv kernel's scratch with the same formula as the runtime:
+check the Python copies against the C functions (a mismatch would overflow the arena)."""
+from __future__ import annotations
+
+import itertools
+import subprocess
+from pathlib import Path
+
+from compiler.build import RUNTIME, cc, runtime_library
+from compiler.lower.conv import conv_gemm_scratch_floats, dwconv_scratch_floats
+
+SHAPES = [  # c, oh, ow, kh, kw, sh, sw, groups
+    (3, 128, 128, 3, 3, 2, 2, 1), (64, 64, 64, 7, 7, 1, 1, 64), (64, 32, 32, 7, 7, 2, 2, 64),
+    (5, 1, 9, 1, 3, 1, 1, 1), (768, 14, 14, 16, 16, 16, 16, 1), (8, 3, 1000, 3, 5, 1, 3, 2),
+]
+
+
+def test_scratch_formulas_match_the_runtime(tmp_path: Path) -> None:
+    calls = []
+    for c, oh, ow, kh, kw, sh, sw, g in SHAPES:
+        calls.append(f'printf("%ld %ld\\n", mcr_dwconv2d_scratch_floats({oh}, {ow}, {kh}, {kw}, '
+                     f'{sh}, {sw}), mcr_conv2d_gemm_scratch_floats({c}, {oh}, {ow}, {kh}, {kw}, '
+                     f'{g}));')
+    src = tmp_path / "sizes.c"
+    src.write_text('#include <stdio.h>\n#include "mcr.h"\nint main(void)\n{\n'
+                   + "\n".join(calls) + "\nreturn 0;\n}\n")
+    exe = tmp_path / "sizes"
+    subprocess.run([cc(), "-std=c99", "-I", str(RUNTIME / "include"), str(src),
+                    str(runtime_library("generic")), "-lm", "-o", str(exe)], check=True)
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()
+    want = list(itertools.chain.from_iterable(
+        (dwconv_scratch_floats(oh, ow, kh, kw, sh, sw), conv_gemm_scratch_floats(c, oh, ow, kh, kw, g))
+        for c, oh, ow, kh, kw, sh, sw, g in SHAPES))
+    assert [int(v) for v in out] == want
