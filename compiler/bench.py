@@ -1,25 +1,49 @@
 """mobilec bench: time the generated code and onnxruntime on the same input, interleaved,
-and report medians and their ratio. Timing lives here, never in the tests."""
+and report medians and their ratio; with profile, also the time per kernel. Timing lives
+here, never in the tests."""
 from __future__ import annotations
 
 import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .pipeline import compile_file
-from .verify import build_driver, make_inputs, onnxruntime_session, run_driver
+from .pipeline import Compiled, compile_file
+from .profile import KernelTime, by_label, total_macs
+from .verify import build_driver, make_inputs, onnxruntime_session, run_driver, times_ms
+
+
+@dataclass
+class BenchResult:
+    name: str
+    target: str
+    mobilec_ms: float
+    onnxruntime_ms: float
+    macs: int  # multiply-adds of one inference (convolutions, matmuls, attention)
+    kernels: list[KernelTime] = field(default_factory=list)  # with profile=True
+
+    @property
+    def ratio(self) -> float:
+        return self.mobilec_ms / self.onnxruntime_ms
+
+    @property
+    def gflops(self) -> float:
+        return 2 * self.macs / (self.mobilec_ms * 1e-3) / 1e9
 
 
 def bench(model: str, *, name: str = "model", target: str = "generic", runs: int = 5,
           threads: int = 1, input_shapes: dict[str, tuple[int, ...]] | None = None,
-          quiet: bool = False, weights: str = "auto", optimize: bool = True) -> tuple[float, float]:
+          quiet: bool = False, weights: str = "auto", optimize: bool = True,
+          profile: bool = False) -> BenchResult:
     """Median latency in ms of (mobilec, onnxruntime), single input, `runs` rounds.
 
     Each round runs the generated program once (two inferences, the first a warm-up whose
     page faults on the weights are not counted) and onnxruntime once (after one warm-up
-    before the first round), so that both see the same machine noise."""
+    before the first round), so that both see the same machine noise. With `profile`,
+    a separate build timing every kernel call (-DMOBILEC_PROFILE) then runs `runs`
+    inferences after a warm-up; its per-kernel times are summed per kernel label."""
     compiled = compile_file(model, name, target, input_shapes, quiet=quiet, weights=weights,
                             optimize=optimize)
     g = compiled.graph
@@ -33,15 +57,41 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
         exe = build_driver(compiled, Path(d))
         sess.run(None, feed)
         for r in range(runs):
-            _, times = run_driver(exe, xs, shapes, Path(d), runs=2)
-            ours.append(times[-1])
+            _, lines = run_driver(exe, xs, shapes, Path(d), runs=2)
+            ours.append(times_ms(lines)[-1])
             t0 = time.perf_counter()
             sess.run(None, feed)
             theirs.append((time.perf_counter() - t0) * 1e3)
             if not quiet:
                 print(f"mobilec: bench round {r + 1}/{runs}: mobilec {ours[-1]:.1f} ms, "
                       f"onnxruntime {theirs[-1]:.1f} ms", file=sys.stderr, flush=True)
-    a, b = statistics.median(ours), statistics.median(theirs)
-    print(f"bench: {name} target={compiled.target}{'' if optimize else ' no-optimize'} threads={threads} mobilec_ms={a:.2f} "
-          f"onnxruntime_ms={b:.2f} ratio={a / b:.3f}")
-    return a, b
+    result = BenchResult(name, compiled.target, statistics.median(ours),
+                         statistics.median(theirs), total_macs(g.nodes))
+    if profile:
+        result.kernels = profile_kernels(compiled, xs, runs, quiet)
+        print_profile(result)
+    print(f"bench: {name} target={compiled.target}{'' if optimize else ' no-optimize'} "
+          f"threads={threads} mobilec_ms={result.mobilec_ms:.2f} "
+          f"onnxruntime_ms={result.onnxruntime_ms:.2f} ratio={result.ratio:.3f} "
+          f"gflops={result.gflops:.1f}")
+    return result
+
+
+def profile_kernels(compiled: Compiled, xs: list, runs: int, quiet: bool) -> list[KernelTime]:  # type: ignore[type-arg]
+    g = compiled.graph
+    if not quiet:
+        print("mobilec: building and running the profiling build", file=sys.stderr, flush=True)
+    with tempfile.TemporaryDirectory(prefix="mobilec-profile-") as d:
+        exe = build_driver(compiled, Path(d), extra_flags=["-DMOBILEC_PROFILE"])
+        _, lines = run_driver(exe, xs, [g.t(o).shape for o in g.outputs], Path(d),
+                              runs=runs + 1)
+    seconds = [float(ln.split()[2]) for ln in lines if ln.startswith("profile ")]
+    return by_label(g.nodes, seconds)
+
+
+def print_profile(result: BenchResult) -> None:
+    total = sum(k.seconds for k in result.kernels) or 1.0
+    print(f"{'kernel':<28} {'calls':>5} {'ms':>8} {'share':>6} {'GFLOP/s':>8}")
+    for k in result.kernels:
+        print(f"{k.label:<28} {k.calls:>5} {k.seconds * 1e3:>8.2f} {k.seconds / total:>6.1%} "
+              f"{k.gflops:>8.1f}")

@@ -99,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=1,
                    help="onnxruntime's intra-op threads (default 1); the generated code is "
                         "single-threaded")
+    b.add_argument("--profile", action="store_true",
+                   help="also build a profiling version (-DMOBILEC_PROFILE) and print the time, "
+                        "share and GFLOP/s of each kind of kernel call")
     return p
 
 
@@ -186,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise MobilecError("--runs and --threads must be at least 1")
             bench(args.model, name=name, target=args.target, runs=args.runs,
                   threads=args.threads, input_shapes=shapes, quiet=args.quiet,
-                  weights=args.weights, optimize=args.optimize)
+                  weights=args.weights, optimize=args.optimize, profile=args.profile)
             return 0
         if args.command == "verify":
             from .verify import verify

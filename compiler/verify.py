@@ -60,9 +60,9 @@ def driver_source(compiled: Compiled) -> str:
         outputs=[(n, g.t(t).shape, g.t(t).size, t) for n, t in zip(outs, g.outputs)])
 
 
-def build_driver(compiled: Compiled, workdir: Path) -> Path:
+def build_driver(compiled: Compiled, workdir: Path, extra_flags: list[str] | None = None) -> Path:
     """Write model + driver sources into workdir and build them into one executable that
-    this machine runs."""
+    this machine runs (extra_flags: more compiler flags, e.g. -DMOBILEC_PROFILE)."""
     target = resolve(compiled.target)
     if not runs_here(target):
         raise MobilecError(f"this machine's CPU cannot run {target.name} code ({target.summary})")
@@ -71,11 +71,12 @@ def build_driver(compiled: Compiled, workdir: Path) -> Path:
     write_sources(compiled, c_path)
     drv = workdir / f"{ident}_driver.c"
     write_atomic(drv, driver_source(compiled))
-    return build_program([c_path, drv], workdir / f"{ident}_driver", compiled.target)
+    return build_program([c_path, drv], workdir / f"{ident}_driver", compiled.target, extra_flags)
 
 
 def run_driver(exe: Path, inputs: list[np.ndarray], out_shapes: list[tuple[int, ...]],
-               workdir: Path, runs: int = 1) -> tuple[list[np.ndarray], list[float]]:
+               workdir: Path, runs: int = 1) -> tuple[list[np.ndarray], list[str]]:
+    """Run the driver `runs` times on the inputs: (outputs, the lines it printed)."""
     in_files, out_files = [], []
     for k, x in enumerate(inputs):
         p = workdir / f"in{k}.bin"
@@ -88,10 +89,13 @@ def run_driver(exe: Path, inputs: list[np.ndarray], out_shapes: list[tuple[int, 
     if proc.returncode != 0:
         raise MobilecError(f"the generated program failed (exit {proc.returncode}): "
                            f"{proc.stderr.strip()[:500]}")
-    times = [float(line.split()[1]) for line in proc.stdout.splitlines()
-             if line.startswith("time_ms")]
     outs = [np.fromfile(f, dtype="<f4").reshape(s) for f, s in zip(out_files, out_shapes)]
-    return outs, times
+    return outs, proc.stdout.splitlines()
+
+
+def times_ms(lines: list[str]) -> list[float]:
+    """The time of each run from the driver's output lines."""
+    return [float(line.split()[1]) for line in lines if line.startswith("time_ms")]
 
 
 def onnxruntime_session(model_path: str, optimize: bool = False, threads: int = 0):  # type: ignore[no-untyped-def]

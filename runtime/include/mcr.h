@@ -94,7 +94,8 @@ void mcr_softmax_f32(const float *x, float *y, long rows, long n);
 
 /* out[b] = softmax(scale * q[b] . k[b]) . v[b] for each of `batch` entries, where q[b] is
  * [m][d], k[b] is [d][n] (already transposed), v[b] is [n][dv] and out[b] is [m][dv].
- * scores is scratch for n floats. */
+ * scores is scratch for mcr_attention_scratch_floats(m, n) floats. */
+long mcr_attention_scratch_floats(long m, long n);
 void mcr_attention_f32(const float *q, const float *k, const float *v, float *out,
                        float *scores, long batch, long m, long n, long d, long dv,
                        float scale);

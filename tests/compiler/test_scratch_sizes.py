@@ -1,4 +1,4 @@
-"""The compiler sizes each conv kernel's scratch with the same formula as the runtime:
+"""The compiler sizes each conv and attention kernel's scratch with the same formula as the runtime:
 check the Python copies against the C functions (a mismatch would overflow the arena)."""
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 from compiler.build import RUNTIME, cc, runtime_library
+from compiler.lower.attention import attention_scratch_floats
 from compiler.lower.conv import conv_gemm_scratch_floats, dwconv_scratch_floats
 
 SHAPES = [  # c, oh, ow, kh, kw, sh, sw, groups
@@ -21,6 +22,8 @@ def test_scratch_formulas_match_the_runtime(tmp_path: Path) -> None:
         calls.append(f'printf("%ld %ld\\n", mcr_dwconv2d_scratch_floats({oh}, {ow}, {kh}, {kw}, '
                      f'{sh}, {sw}), mcr_conv2d_gemm_scratch_floats({c}, {oh}, {ow}, {kh}, {kw}, '
                      f'{g}));')
+    for m, n in ((197, 197), (64, 64), (5, 300)):
+        calls.append(f'printf("%ld\\n", mcr_attention_scratch_floats({m}, {n}));')
     src = tmp_path / "sizes.c"
     src.write_text('#include <stdio.h>\n#include "mcr.h"\nint main(void)\n{\n'
                    + "\n".join(calls) + "\nreturn 0;\n}\n")
@@ -31,4 +34,5 @@ def test_scratch_formulas_match_the_runtime(tmp_path: Path) -> None:
     want = list(itertools.chain.from_iterable(
         (dwconv_scratch_floats(oh, ow, kh, kw, sh, sw), conv_gemm_scratch_floats(c, oh, ow, kh, kw, g))
         for c, oh, ow, kh, kw, sh, sw, g in SHAPES))
+    want += [attention_scratch_floats(m, n) for m, n in ((197, 197), (64, 64), (5, 300))]
     assert [int(v) for v in out] == want

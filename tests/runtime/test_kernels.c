@@ -15,6 +15,7 @@
 
 #include "mcr.h"
 #include "../../runtime/src/dwconv_ukernel.h"
+#include "../../runtime/src/fastmath.h"
 
 /* Deterministic inputs in [-1, 1). */
 static uint32_t rng_state = 12345u;
@@ -302,6 +303,23 @@ static void test_unary(void **state)
 
 /* The documented bound of the erf approximation (runtime/src/fastmath.h), measured over
  * [-6, 6] through the ERF kernel: |error| <= 5e-7; and GELU's follows from it. */
+/* The bound of fastmath.h's exp, the one softmax (and so attention) uses: relative error
+ * against exp in double over the range where exp is a normal float, and the clamp below. */
+static void test_exp_error_bound(void **state)
+{
+    (void)state;
+    enum { N = 1 << 20 };
+    double worst = 0.0;
+    for (long i = 0; i < N; i++) {
+        const float x = -87.0f + 175.0f * (float)i / (float)(N - 1);
+        worst = fmax(worst, fabs(mcr_exp(x) / exp((double)x) - 1.0));
+    }
+    print_message("exp max relative error %.3g over [-87, 88]\n", worst);
+    assert_true(worst <= 2e-7);
+    assert_true(mcr_exp(-1000.0f) >= 0.0f && mcr_exp(-1000.0f) <= 1.2e-38f);
+    assert_true(mcr_exp(0.0f) == 1.0f);
+}
+
 static void test_erf_error_bound(void **state)
 {
     (void)state;
@@ -481,9 +499,11 @@ static void test_copy_strided(void **state)
 static void test_attention(void **state)
 {
     (void)state;
-    enum { B = 3, M = 7, N = 9, D = 5, DV = 6 };
+    /* M over one tile of query rows (64), so that a partial tile runs too. */
+    enum { B = 3, M = 71, N = 9, D = 5, DV = 6 };
     float *q = randv(B * M * D), *k = randv(B * D * N), *v = randv(B * N * DV);
-    float out[B * M * DV], scores[N];
+    float out[B * M * DV];
+    float *scores = malloc((size_t)mcr_attention_scratch_floats(M, N) * sizeof(float));
     double ref[B * M * DV];
     const double scale = 0.37;
     for (long b = 0; b < B; b++)
@@ -504,7 +524,7 @@ static void test_attention(void **state)
         }
     mcr_attention_f32(q, k, v, out, scores, B, M, N, D, DV, (float)scale);
     assert_close(out, ref, B * M * DV, 1e-6, 1e-5);
-    free(q), free(k), free(v);
+    free(q), free(k), free(v), free(scores);
 }
 
 int main(void)
@@ -518,6 +538,7 @@ int main(void)
         cmocka_unit_test(test_channel_affine), cmocka_unit_test(test_reduce),
         cmocka_unit_test(test_pool2d),      cmocka_unit_test(test_copy_strided),
         cmocka_unit_test(test_attention),   cmocka_unit_test(test_erf_error_bound),
+        cmocka_unit_test(test_exp_error_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
