@@ -4,7 +4,8 @@
  * Layout is ONNX's own (row-major, NCHW for images). Sizes are `long` so that a
  * 512-channel 256x256 activation never overflows an int. Pointers never alias unless a
  * kernel says so. The portable C99 versions in runtime/src/ are the specification that
- * every SIMD variant is tested against.
+ * every SIMD variant is tested against. Kernels allocate nothing; the GEMM-based ones use
+ * about 48 KB of stack (packed blocks of b).
  */
 #ifndef MCR_H
 #define MCR_H

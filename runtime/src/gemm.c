@@ -1,76 +1,100 @@
-/* Register-blocked GEMM: KB rows x PB columns of c in a local array that the compiler
- * keeps in vector registers, so each loaded row segment of b feeds KB multiply-adds
- * instead of a load-add-store of c per term. Column blocks are the outer loop so that a
- * block's k x PB values of b stay in cache across all rows.
+/* The GEMM behind matmul, 1x1 and k x k convolution and attention, GotoBLAS-style: for
+ * each panel of NR columns of c, and each block of KC rows of b, the block of b is packed
+ * into a contiguous, zero-padded [KC][NR] buffer on the stack, and a micro-kernel
+ * (gemm_ukernel.h) accumulates every MR-row tile of c from it.
  *
- * Block sizes, measured on MCi0 (256x256, where the 1x1 convolutions are this GEMM) with
- * gcc 12 -O3: AVX-512 8x32 in a loop body (16 zmm accumulators; 4x16 leaves the FMA
- * latency exposed: 83 vs 58 ms); elsewhere a hand-unrolled 4x16 (gcc spills a
- * loop-bodied block to memory under AVX2: 575 vs 119 ms). */
+ * Why pack: unpacked, the KC rows of a b panel sit one leading dimension apart -- for a
+ * 1x1 convolution over a 64x64 image, 16 KB, a multiple of 4 KB -- so they all fall into
+ * the same few L1 sets and evict each other on every tile; packed, they are one
+ * sequential stream that stays in L1 across all tiles of the panel. Why KC: the packed
+ * block (KC x NR floats, 32 KB under AVX-512) must fit in L1 beside the rows of a.
+ *
+ * The micro-kernels start each tile from the bias on the first block of b and add onto
+ * it on the next ones, and the epilogue runs on a tile right after its last block, so
+ * that when k fits one block (most 1x1 convolutions here) c is written once. Edge tiles (fewer than MR rows
+ * or NR columns) go through small zero-padded copies so that the same micro-kernel
+ * computes them. */
+#include <string.h>
+
 #include "gemm.h"
+#include "gemm_ukernel.h"
 
-#if defined(__AVX512F__)
-#define KB 8
-#define PB 32
-#else
-#define KB 4
-#define PB 16
-#endif
-
-/* acc[r][j] += sum over p of a[r][p] * b[p][j], for a full KB x PB block. */
-static void full_block(float acc[KB][PB], const float *a, long lda, const float *b, long ldb,
-                       long k)
-{
-    for (long p = 0; p < k; p++) {
-        const float *br = b + p * ldb;
-#if KB == 4
-        const float a0 = a[p], a1 = a[lda + p], a2 = a[2 * lda + p], a3 = a[3 * lda + p];
-        for (long j = 0; j < PB; j++) {
-            const float bv = br[j];
-            acc[0][j] += a0 * bv;
-            acc[1][j] += a1 * bv;
-            acc[2][j] += a2 * bv;
-            acc[3][j] += a3 * bv;
-        }
-#else
-        for (long r = 0; r < KB; r++) {
-            const float av = a[r * lda + p];
-            for (long j = 0; j < PB; j++) acc[r][j] += av * br[j];
-        }
-#endif
-    }
-}
+#define KC 256
+#define MR MCR_GEMM_MR
+#define NR MCR_GEMM_NR
 
 void mcr_gemm_f32(const float *a, long lda, const float *b, long ldb, float *c, long ldc,
                   long m, long k, long n, const float *row_bias, const float *col_bias,
                   const struct mcr_epilogue *ep, long ep_offset)
 {
-    for (long j0 = 0; j0 < n; j0 += PB) {
-        const long jn = n - j0 < PB ? n - j0 : PB;
-        for (long i0 = 0; i0 < m; i0 += KB) {
-            const long in = m - i0 < KB ? m - i0 : KB;
-            float acc[KB][PB];
-            for (long r = 0; r < KB; r++) {
-                for (long j = 0; j < PB; j++) {
-                    acc[r][j] = (row_bias && r < in) ? row_bias[i0 + r]
-                                : (col_bias && j < jn) ? col_bias[j0 + j] : 0.0f;
-                }
+    float bp[KC * NR];   /* packed block of b */
+    float at[MR * KC];   /* a's last rows, zero-padded to MR */
+    float ct[MR * NR];   /* an edge tile of c */
+    float cbt[NR];       /* the panel's column bias, zero-padded to NR */
+    float rbt[MR];       /* the last rows' bias, zero-padded to MR */
+    if (k == 0) { /* no block to start from the bias: c is the bias */
+        for (long i = 0; i < m; i++) {
+            for (long j = 0; j < n; j++) {
+                c[i * ldc + j] = row_bias ? row_bias[i] : (col_bias ? col_bias[j] : 0.0f);
             }
-            if (in == KB && jn == PB) {
-                full_block(acc, a + i0 * lda, lda, b + j0, ldb, k);
-            } else { /* edge blocks */
-                for (long p = 0; p < k; p++) {
-                    const float *br = b + p * ldb + j0;
+            mcr_epilogue_f32(ep, c + i * ldc, ep_offset + i * ldc, n);
+        }
+        return;
+    }
+    for (long j0 = 0; j0 < n; j0 += NR) {
+        const long jn = n - j0 < NR ? n - j0 : NR;
+        const float *cb = NULL;
+        if (col_bias) {
+            for (long j = 0; j < NR; j++) cbt[j] = j < jn ? col_bias[j0 + j] : 0.0f;
+            cb = cbt;
+        }
+        for (long p0 = 0; p0 < k; p0 += KC) {
+            const long kc = k - p0 < KC ? k - p0 : KC;
+            const int acc = p0 > 0, last = p0 + kc == k;
+            for (long p = 0; p < kc; p++) {
+                memcpy(bp + p * NR, b + (p0 + p) * ldb + j0, (size_t)jn * sizeof(float));
+                for (long j = jn; j < NR; j++) bp[p * NR + j] = 0.0f;
+            }
+            for (long i0 = 0; i0 < m; i0 += MR) {
+                const long in = m - i0 < MR ? m - i0 : MR;
+                float *ctile = c + i0 * ldc + j0;
+                if (in == MR && jn == NR) {
+                    MCR_GEMM_UKERNEL(kc, a + i0 * lda + p0, lda, bp, ctile, ldc,
+                                     row_bias ? row_bias + i0 : NULL, cb, acc);
+                } else { /* an edge tile, through zero-padded copies */
+                    const float *atile = a + i0 * lda + p0;
+                    long la = lda;
+                    if (in < MR) {
+                        for (long r = 0; r < MR; r++) {
+                            for (long p = 0; p < kc; p++) {
+                                at[r * KC + p] = r < in ? atile[r * lda + p] : 0.0f;
+                            }
+                        }
+                        atile = at;
+                        la = KC;
+                    }
+                    const float *rb = NULL;
+                    if (row_bias) {
+                        for (long r = 0; r < MR; r++) rbt[r] = r < in ? row_bias[i0 + r] : 0.0f;
+                        rb = rbt;
+                    }
+                    if (acc) {
+                        for (long r = 0; r < MR; r++) {
+                            for (long j = 0; j < NR; j++) {
+                                ct[r * NR + j] = (r < in && j < jn) ? ctile[r * ldc + j] : 0.0f;
+                            }
+                        }
+                    }
+                    MCR_GEMM_UKERNEL(kc, atile, la, bp, ct, NR, rb, cb, acc);
                     for (long r = 0; r < in; r++) {
-                        const float av = a[(i0 + r) * lda + p];
-                        for (long j = 0; j < jn; j++) acc[r][j] += av * br[j];
+                        memcpy(ctile + r * ldc, ct + r * NR, (size_t)jn * sizeof(float));
                     }
                 }
-            }
-            for (long r = 0; r < in; r++) {
-                float *cr = c + (i0 + r) * ldc + j0;
-                for (long j = 0; j < jn; j++) cr[j] = acc[r][j];
-                mcr_epilogue_f32(ep, cr, ep_offset + (i0 + r) * ldc + j0, jn);
+                if (last) { /* the tile's sums are complete and still in L1 */
+                    for (long r = 0; r < in; r++) {
+                        mcr_epilogue_f32(ep, ctile + r * ldc, ep_offset + (i0 + r) * ldc + j0, jn);
+                    }
+                }
             }
         }
     }

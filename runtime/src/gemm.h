@@ -1,5 +1,5 @@
-/* The register-blocked GEMM shared by the matmul and 1x1-convolution kernels. Internal to
- * the runtime. */
+/* The packed, register-blocked GEMM (gemm.c) behind the matmul, convolution (1x1 and
+ * k x k) and attention kernels. Internal to the runtime. */
 #ifndef MCR_GEMM_H
 #define MCR_GEMM_H
 

@@ -16,6 +16,7 @@
 #include "mcr.h"
 #include "../../runtime/src/dwconv_ukernel.h"
 #include "../../runtime/src/fastmath.h"
+#include "../../runtime/src/gemm_ukernel.h"
 
 /* Deterministic inputs in [-1, 1). */
 static uint32_t rng_state = 12345u;
@@ -137,6 +138,40 @@ static void ukernel_case(mcr_dwconv_ukernel fn, int tile)
     free(src), free(w);
 }
 
+/* Every GEMM micro-kernel this build has against the formula of its contract: onto a c
+ * that already holds values, and from each kind of bias; lda and ldc wider than the tile. */
+static void gemm_ukernel_case(mcr_gemm_ukernel fn, int mr, int nr)
+{
+    enum { KC = 37, LDA = 41, LDC = 35 };
+    float *a = randv(mr * LDA), *bp = randv(KC * nr), *c = randv(mr * LDC);
+    float *rb = randv(mr), *cb = randv(nr);
+    double want[8 * LDC];
+    for (int mode = 0; mode < 4; mode++) { /* accumulate, row bias, column bias, none */
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < LDC; j++) {
+                want[i * LDC + j] = c[i * LDC + j];
+                if (j >= nr) continue;
+                want[i * LDC + j] = mode == 0 ? c[i * LDC + j] : mode == 1 ? rb[i] : mode == 2 ? cb[j] : 0.0;
+                for (int p = 0; p < KC; p++) want[i * LDC + j] += (double)a[i * LDA + p] * bp[p * nr + j];
+            }
+        fn(KC, a, LDA, bp, c, LDC, mode == 1 ? rb : NULL, mode == 2 ? cb : NULL, mode == 0);
+        assert_close(c, want, mr * LDC, 1e-5, 1e-5);
+    }
+    free(a), free(bp), free(c), free(rb), free(cb);
+}
+
+static void test_gemm_ukernels(void **state)
+{
+    (void)state;
+    gemm_ukernel_case(mcr_gemm_f32_4x16__scalar, 4, 16);
+#if defined(__AVX2__) && defined(__FMA__)
+    gemm_ukernel_case(mcr_gemm_f32_6x16__fma3, 6, 16);
+#endif
+#if defined(__AVX512F__)
+    gemm_ukernel_case(mcr_gemm_f32_8x32__avx512f, 8, 32);
+#endif
+}
+
 static void test_dwconv_ukernels(void **state)
 {
     (void)state;
@@ -172,8 +207,10 @@ static void test_conv1x1(void **state)
 static void test_matmul(void **state)
 {
     (void)state;
-    /* (m, k, n): scalars, edges only, and full 4x16 and 8x32 blocks with edges. */
-    const long shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {17, 33, 19}, {64, 48, 31}, {24, 40, 67}};
+    /* (m, k, n): scalars, edges only, full 4x16, 6x16 and 8x32 tiles with edges, and k
+     * over one packed block (256) so that sums run across blocks. */
+    const long shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {17, 33, 19}, {64, 48, 31}, {24, 40, 67},
+                              {13, 300, 40}, {9, 530, 33}};
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
         const long m = shapes[t][0], k = shapes[t][1], n = shapes[t][2];
         const long lda = k + 3, ldb = n + 2, ldc = n + 1; /* leading dims wider than rows */
@@ -531,7 +568,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d),      cmocka_unit_test(test_conv1x1),
-        cmocka_unit_test(test_dwconv_ukernels),
+        cmocka_unit_test(test_dwconv_ukernels), cmocka_unit_test(test_gemm_ukernels),
         cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_binary_broadcast), cmocka_unit_test(test_unary),
         cmocka_unit_test(test_softmax),     cmocka_unit_test(test_layernorm),

@@ -1,0 +1,44 @@
+/* GEMM micro-kernels (internal to the runtime), one file per variant, named
+ * gemm_f32_<MR>x<NR>__<isa>:
+ *
+ *   c[i][j] = init[i][j] + sum over p < kc of a[i * lda + p] * bp[p * NR + j],
+ *
+ * for i < MR, j < NR, summed in p order, where bp is a packed panel of b (NR consecutive
+ * columns per row, zero-padded) and init is c's old value when `accumulate`, else
+ * rb[i] when rb is not NULL, else cb[j] when cb is not NULL (NR values), else 0. Taking
+ * the bias here, not from a first pass over c, means c is written once when k fits one
+ * block. gemm.c packs the panels and handles the edges. Every variant is tested against
+ * the formula (tests/runtime/test_kernels.c). */
+#ifndef MCR_GEMM_UKERNEL_H
+#define MCR_GEMM_UKERNEL_H
+
+#define MCR_GEMM_UKERNEL_ARGS                                                          \
+    long kc, const float *a, long lda, const float *bp, float *c, long ldc, const float *rb, \
+        const float *cb, int accumulate
+
+typedef void (*mcr_gemm_ukernel)(MCR_GEMM_UKERNEL_ARGS);
+
+void mcr_gemm_f32_4x16__scalar(MCR_GEMM_UKERNEL_ARGS);
+#if defined(__AVX2__) && defined(__FMA__)
+void mcr_gemm_f32_6x16__fma3(MCR_GEMM_UKERNEL_ARGS);
+#endif
+#if defined(__AVX512F__)
+void mcr_gemm_f32_8x32__avx512f(MCR_GEMM_UKERNEL_ARGS);
+#endif
+
+/* The variant the build's ISA flags allow: the widest. */
+#if defined(__AVX512F__)
+#define MCR_GEMM_UKERNEL mcr_gemm_f32_8x32__avx512f
+#define MCR_GEMM_MR 8
+#define MCR_GEMM_NR 32
+#elif defined(__AVX2__) && defined(__FMA__)
+#define MCR_GEMM_UKERNEL mcr_gemm_f32_6x16__fma3
+#define MCR_GEMM_MR 6
+#define MCR_GEMM_NR 16
+#else
+#define MCR_GEMM_UKERNEL mcr_gemm_f32_4x16__scalar
+#define MCR_GEMM_MR 4
+#define MCR_GEMM_NR 16
+#endif
+
+#endif
