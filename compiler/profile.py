@@ -17,7 +17,7 @@ def kernel_label(node: Node) -> str:
         return f"conv2d_gemm {a['kh']}x{a['kw']}/{a['sh']}" + (" grouped" if a["groups"] > 1 else "")
     if node.op in ("unary", "binary"):
         return f"{node.op} {str(a['op']).removeprefix('MCR_').lower()}"
-    if node.op in ("conv1x1", "matmul") and a.get("act"):
+    if node.op in ("conv1x1", "matmul", "matmul_packed") and a.get("act"):
         return f"{node.op} +{str(a['act']).removeprefix('MCR_').lower()}"
     return node.op
 
@@ -33,6 +33,8 @@ def kernel_macs(node: Node) -> int:
         return a["n"] * a["k"] * (a["c"] // a["groups"]) * a["kh"] * a["kw"] * a["oh"] * a["ow"]
     if node.op == "matmul":
         return len(a["offsets"]) * a["m"] * a["k"] * a["n"]
+    if node.op == "matmul_packed":
+        return a["m"] * a["k"] * a["n"]
     if node.op == "attention":
         return a["batch"] * a["m"] * a["n"] * (a["d"] + a["dv"])
     return 0

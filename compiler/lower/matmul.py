@@ -42,9 +42,30 @@ def matmul_call(src: Node, graph: Graph, a: str, b: str, bias: str | None, out: 
             offsets.append([ia, ib, ic])
     if prod(osh) != len(offsets) * m * n:
         raise unsupported("MatMul output shape does not match its inputs")
+    bval = graph.const(b)
+    if bval is not None and len(offsets) == 1:
+        # Constant weights: packed now into the panels the GEMM reads, so that the
+        # generated code streams them and packs nothing at run time.
+        packed = graph.add_const(f"{b}_packed", pack_panels(bval.reshape(k, n)))
+        inputs = [a, packed, bias or ""] + ([residual] if residual else [])
+        return kernel("matmul_packed", src, inputs, [out], m=m, k=k, n=n, lda=k, ldc=n,
+                      has_bias=bool(bias), **epilogue_attrs(src, residual))
     inputs = [a, b, bias or ""] + ([residual] if residual else [])
     return kernel("matmul", src, inputs, [out], m=m, k=k, n=n, lda=k, ldb=n, ldc=n,
                   offsets=offsets, has_bias=bool(bias), **epilogue_attrs(src, residual))
+
+
+PANEL = 32  # MCR_MATMUL_PANEL in runtime/include/mcr.h
+
+
+def pack_panels(b: np.ndarray) -> np.ndarray:
+    """b [k][n] as mcr_matmul_packed_f32 reads it: panels of PANEL columns, each k rows
+    of PANEL floats, the last zero-padded."""
+    k, n = b.shape
+    panels = -(-n // PANEL)
+    padded = np.zeros((k, panels * PANEL), np.float32)
+    padded[:, :n] = b
+    return np.ascontiguousarray(padded.reshape(k, panels, PANEL).transpose(1, 0, 2))
 
 
 def lower_matmul(node: Node, graph: Graph) -> list[Node]:

@@ -84,6 +84,15 @@ void mcr_matmul_f32(const float *a, const float *b, const float *bias, float *c,
                     long m, long k, long n, long lda, long ldb, long ldc,
                     const struct mcr_epilogue *ep);
 
+/* mcr_matmul_f32 with b packed at compile time into panels of MCR_MATMUL_PANEL columns:
+ * panel q holds columns [q*W, q*W + W) as k rows of W floats, zero-padded past n, so
+ * b[p][j] is at bpacked[(j / W) * k * W + p * W + j % W]. Weights in this layout are one
+ * sequential stream per panel, and nothing is packed at run time. */
+#define MCR_MATMUL_PANEL 32
+void mcr_matmul_packed_f32(const float *a, const float *bpacked, const float *bias, float *c,
+                           long m, long k, long n, long lda, long ldc,
+                           const struct mcr_epilogue *ep);
+
 /* y[i] = op(x[i]) for i < n; alpha/beta are the op's parameters where it has any
  * (clip: min, max; leaky relu/elu: alpha; hard sigmoid: alpha, beta). y may equal x. */
 void mcr_unary_f32(enum mcr_unary_op op, const float *x, float *y, long n,

@@ -22,10 +22,16 @@
 #define KC 256
 #define MR MCR_GEMM_MR
 #define NR MCR_GEMM_NR
+#if MCR_GEMM_PANEL % NR != 0
+#error "a pre-packed panel must hold whole micro-kernel tiles"
+#endif
 
-void mcr_gemm_f32(const float *a, long lda, const float *b, long ldb, float *c, long ldc,
-                  long m, long k, long n, const float *row_bias, const float *col_bias,
-                  const struct mcr_epilogue *ep, long ep_offset)
+/* Both entry points: b either row-major (ldb apart, packed here block by block) or, when
+ * `packed`, already in MCR_GEMM_PANEL-wide panels (mcr_gemm_packed_f32). */
+static void gemm(const float *a, long lda, const float *b, long ldb, int packed, float *c,
+                 long ldc,
+                 long m, long k, long n, const float *row_bias, const float *col_bias,
+                 const struct mcr_epilogue *ep, long ep_offset)
 {
     float bp[KC * NR];   /* packed block of b */
     float at[MR * KC];   /* a's last rows, zero-padded to MR */
@@ -51,15 +57,23 @@ void mcr_gemm_f32(const float *a, long lda, const float *b, long ldb, float *c, 
         for (long p0 = 0; p0 < k; p0 += KC) {
             const long kc = k - p0 < KC ? k - p0 : KC;
             const int acc = p0 > 0, last = p0 + kc == k;
-            for (long p = 0; p < kc; p++) {
-                memcpy(bp + p * NR, b + (p0 + p) * ldb + j0, (size_t)jn * sizeof(float));
-                for (long j = jn; j < NR; j++) bp[p * NR + j] = 0.0f;
+            const float *bpanel = bp;
+            long ldbp = NR;
+            if (packed) { /* pre-packed: the panel holding columns j0.. at row p0 */
+                bpanel = b + (j0 / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL + p0 * MCR_GEMM_PANEL +
+                         j0 % MCR_GEMM_PANEL;
+                ldbp = MCR_GEMM_PANEL;
+            } else {
+                for (long p = 0; p < kc; p++) {
+                    memcpy(bp + p * NR, b + (p0 + p) * ldb + j0, (size_t)jn * sizeof(float));
+                    for (long j = jn; j < NR; j++) bp[p * NR + j] = 0.0f;
+                }
             }
             for (long i0 = 0; i0 < m; i0 += MR) {
                 const long in = m - i0 < MR ? m - i0 : MR;
                 float *ctile = c + i0 * ldc + j0;
                 if (in == MR && jn == NR) {
-                    MCR_GEMM_UKERNEL(kc, a + i0 * lda + p0, lda, bp, ctile, ldc,
+                    MCR_GEMM_UKERNEL(kc, a + i0 * lda + p0, lda, bpanel, ldbp, ctile, ldc,
                                      row_bias ? row_bias + i0 : NULL, cb, acc);
                 } else { /* an edge tile, through zero-padded copies */
                     const float *atile = a + i0 * lda + p0;
@@ -85,7 +99,7 @@ void mcr_gemm_f32(const float *a, long lda, const float *b, long ldb, float *c, 
                             }
                         }
                     }
-                    MCR_GEMM_UKERNEL(kc, atile, la, bp, ct, NR, rb, cb, acc);
+                    MCR_GEMM_UKERNEL(kc, atile, la, bpanel, ldbp, ct, NR, rb, cb, acc);
                     for (long r = 0; r < in; r++) {
                         memcpy(ctile + r * ldc, ct + r * NR, (size_t)jn * sizeof(float));
                     }
@@ -98,4 +112,18 @@ void mcr_gemm_f32(const float *a, long lda, const float *b, long ldb, float *c, 
             }
         }
     }
+}
+
+void mcr_gemm_f32(const float *a, long lda, const float *b, long ldb, float *c, long ldc,
+                  long m, long k, long n, const float *row_bias, const float *col_bias,
+                  const struct mcr_epilogue *ep, long ep_offset)
+{
+    gemm(a, lda, b, ldb, 0, c, ldc, m, k, n, row_bias, col_bias, ep, ep_offset);
+}
+
+void mcr_gemm_packed_f32(const float *a, long lda, const float *bpacked, float *c, long ldc,
+                         long m, long k, long n, const float *col_bias,
+                         const struct mcr_epilogue *ep)
+{
+    gemm(a, lda, bpacked, 0, 1, c, ldc, m, k, n, NULL, col_bias, ep, 0);
 }

@@ -12,4 +12,13 @@
 void mcr_gemm_f32(const float *a, long lda, const float *b, long ldb, float *c, long ldc,
                   long m, long k, long n, const float *row_bias, const float *col_bias,
                   const struct mcr_epilogue *ep, long ep_offset);
+
+/* Compile-time packed b (mcr.h, MCR_MATMUL_PANEL); every micro-kernel's NR divides it. */
+#define MCR_GEMM_PANEL MCR_MATMUL_PANEL
+
+/* mcr_gemm_f32 for a b laid out in those panels (weights packed by the compiler, so that no
+ * panel is packed at run time), a column bias and no row bias. */
+void mcr_gemm_packed_f32(const float *a, long lda, const float *bpacked, float *c, long ldc,
+                         long m, long k, long n, const float *col_bias,
+                         const struct mcr_epilogue *ep);
 #endif

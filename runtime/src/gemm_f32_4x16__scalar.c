@@ -19,7 +19,7 @@ void mcr_gemm_f32_4x16__scalar(MCR_GEMM_UKERNEL_ARGS)
         }
     }
     for (long p = 0; p < kc; p++) {
-        const float *br = bp + p * 16;
+        const float *br = bp + p * ldbp;
         const float a0 = a[p], a1 = a[lda + p], a2 = a[2 * lda + p], a3 = a[3 * lda + p];
         for (int j = 0; j < 16; j++) {
             const float bv = br[j];

@@ -28,7 +28,7 @@ void mcr_gemm_f32_6x16__fma3(MCR_GEMM_UKERNEL_ARGS)
         c01 = c11 = c21 = c31 = c41 = c51 = cb ? _mm256_loadu_ps(cb + 8) : _mm256_setzero_ps();
     }
     for (long p = 0; p < kc; p++) {
-        const __m256 b0 = _mm256_loadu_ps(bp + p * 16), b1 = _mm256_loadu_ps(bp + p * 16 + 8);
+        const __m256 b0 = _mm256_loadu_ps(bp + p * ldbp), b1 = _mm256_loadu_ps(bp + p * ldbp + 8);
         __m256 av = _mm256_broadcast_ss(a + p);
         c00 = _mm256_fmadd_ps(av, b0, c00);
         c01 = _mm256_fmadd_ps(av, b1, c01);

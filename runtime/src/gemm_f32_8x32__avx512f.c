@@ -37,7 +37,7 @@ void mcr_gemm_f32_8x32__avx512f(MCR_GEMM_UKERNEL_ARGS)
     INIT(6)
     INIT(7)
     for (long p = 0; p < kc; p++) {
-        const __m512 b0 = _mm512_loadu_ps(bp + p * 32), b1 = _mm512_loadu_ps(bp + p * 32 + 16);
+        const __m512 b0 = _mm512_loadu_ps(bp + p * ldbp), b1 = _mm512_loadu_ps(bp + p * ldbp + 16);
         __m512 av;
         ROW(0);
         ROW(1);

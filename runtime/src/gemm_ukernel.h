@@ -1,20 +1,20 @@
 /* GEMM micro-kernels (internal to the runtime), one file per variant, named
  * gemm_f32_<MR>x<NR>__<isa>:
  *
- *   c[i][j] = init[i][j] + sum over p < kc of a[i * lda + p] * bp[p * NR + j],
+ *   c[i][j] = init[i][j] + sum over p < kc of a[i * lda + p] * bp[p * ldbp + j],
  *
- * for i < MR, j < NR, summed in p order, where bp is a packed panel of b (NR consecutive
- * columns per row, zero-padded) and init is c's old value when `accumulate`, else
- * rb[i] when rb is not NULL, else cb[j] when cb is not NULL (NR values), else 0. Taking
- * the bias here, not from a first pass over c, means c is written once when k fits one
- * block. gemm.c packs the panels and handles the edges. Every variant is tested against
+ * for i < MR, j < NR, summed in p order, where bp is a packed panel of b (NR or more
+ * consecutive columns per row, ldbp apart, zero-padded) and init is c's old value when
+ * `accumulate`, else rb[i] when rb is not NULL, else cb[j] when cb is not NULL (NR
+ * values), else 0. Taking the bias here, not from a first pass over c, means c is
+ * written once when k fits one block. gemm.c packs the panels and handles the edges. Every variant is tested against
  * the formula (tests/runtime/test_kernels.c). */
 #ifndef MCR_GEMM_UKERNEL_H
 #define MCR_GEMM_UKERNEL_H
 
-#define MCR_GEMM_UKERNEL_ARGS                                                          \
-    long kc, const float *a, long lda, const float *bp, float *c, long ldc, const float *rb, \
-        const float *cb, int accumulate
+#define MCR_GEMM_UKERNEL_ARGS                                                      \
+    long kc, const float *a, long lda, const float *bp, long ldbp, float *c, long ldc, \
+        const float *rb, const float *cb, int accumulate
 
 typedef void (*mcr_gemm_ukernel)(MCR_GEMM_UKERNEL_ARGS);
 

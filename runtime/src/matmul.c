@@ -8,3 +8,10 @@ void mcr_matmul_f32(const float *a, const float *b, const float *bias, float *c,
 {
     mcr_gemm_f32(a, lda, b, ldb, c, ldc, m, k, n, 0, bias, ep, 0);
 }
+
+void mcr_matmul_packed_f32(const float *a, const float *bpacked, const float *bias, float *c,
+                           long m, long k, long n, long lda, long ldc,
+                           const struct mcr_epilogue *ep)
+{
+    mcr_gemm_packed_f32(a, lda, bpacked, c, ldc, m, k, n, bias, ep);
+}

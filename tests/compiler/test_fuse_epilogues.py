@@ -31,9 +31,9 @@ CASES = {
                            [("x", [1, 3, 6, 4])], {"w": rng.standard_normal((3, 3, 3, 3))}, {"conv2d_gemm": 1}),
     "matmul+bias+tanh": ([N("MatMul", ["x", "w"], ["c"]), N("Add", ["c", "b"], ["d"]), N("Tanh", ["d"], ["y"])],
                          [("x", [2, 5, 6])], {"w": rng.standard_normal((6, 7)), "b": rng.standard_normal(7)},
-                         {"matmul": 1}),
+                         {"matmul_packed": 1}),
     "matmul+residual": ([N("MatMul", ["x", "w"], ["c"]), N("Sigmoid", ["x"], ["s"]), N("Add", ["c", "s"], ["y"])],
-                        [("x", [2, 6, 6])], {"w": rng.standard_normal((6, 6))}, {"matmul": 1, "unary": 1}),
+                        [("x", [2, 6, 6])], {"w": rng.standard_normal((6, 6))}, {"matmul_packed": 1, "unary": 1}),
     "batched+residual": ([N("MatMul", ["x", "z"], ["c"]), N("Add", ["c", "r"], ["y"])],
                          [("x", [2, 3, 4, 5]), ("z", [2, 3, 5, 4]), ("r", [2, 3, 4, 4])], {}, {"matmul": 1}),
 }

@@ -175,7 +175,7 @@ def test_conv_bn_and_bn_into_matmul(workdir: Path) -> None:
     onnx.save(model, str(workdir / "m.onnx"))
     c = compile_graph(import_graph(str(workdir / "m.onnx"), name="m"), "m")
     kinds = Counter(n.op for n in c.graph.nodes)
-    assert kinds["channel_affine"] == 0 and kinds["conv2d_gemm"] + kinds["dwconv2d"] == 1 and kinds["matmul"] == 1, kinds
+    assert kinds["channel_affine"] == 0 and kinds["conv2d_gemm"] + kinds["dwconv2d"] == 1 and kinds["matmul_packed"] == 1, kinds
 
 
 def _shape_const(b: Builder, shape: list[int]) -> str:

@@ -143,7 +143,8 @@ static void ukernel_case(mcr_dwconv_ukernel fn, int tile)
 static void gemm_ukernel_case(mcr_gemm_ukernel fn, int mr, int nr)
 {
     enum { KC = 37, LDA = 41, LDC = 35 };
-    float *a = randv(mr * LDA), *bp = randv(KC * nr), *c = randv(mr * LDC);
+    const int ldbp = nr + 3; /* panel rows further apart than the tile is wide */
+    float *a = randv(mr * LDA), *bp = randv(KC * ldbp), *c = randv(mr * LDC);
     float *rb = randv(mr), *cb = randv(nr);
     double want[8 * LDC];
     for (int mode = 0; mode < 4; mode++) { /* accumulate, row bias, column bias, none */
@@ -152,9 +153,9 @@ static void gemm_ukernel_case(mcr_gemm_ukernel fn, int mr, int nr)
                 want[i * LDC + j] = c[i * LDC + j];
                 if (j >= nr) continue;
                 want[i * LDC + j] = mode == 0 ? c[i * LDC + j] : mode == 1 ? rb[i] : mode == 2 ? cb[j] : 0.0;
-                for (int p = 0; p < KC; p++) want[i * LDC + j] += (double)a[i * LDA + p] * bp[p * nr + j];
+                for (int p = 0; p < KC; p++) want[i * LDC + j] += (double)a[i * LDA + p] * bp[p * ldbp + j];
             }
-        fn(KC, a, LDA, bp, c, LDC, mode == 1 ? rb : NULL, mode == 2 ? cb : NULL, mode == 0);
+        fn(KC, a, LDA, bp, ldbp, c, LDC, mode == 1 ? rb : NULL, mode == 2 ? cb : NULL, mode == 0);
         assert_close(c, want, mr * LDC, 1e-5, 1e-5);
     }
     free(a), free(bp), free(c), free(rb), free(cb);
@@ -230,6 +231,16 @@ static void test_matmul(void **state)
                 }
             mcr_matmul_f32(a, b, use_bias ? bias : NULL, c, m, k, n, lda, ldb, ldc, NULL);
             assert_close(c, ref, m * ldc, 1e-5, 1e-5);
+            /* b packed as the compiler packs constant weights. */
+            const long w = MCR_MATMUL_PANEL, panels = (n + w - 1) / w;
+            float *bpk = malloc((size_t)(panels * k * w) * sizeof(float));
+            for (long q = 0; q < panels; q++)
+                for (long p = 0; p < k; p++)
+                    for (long j = 0; j < w; j++)
+                        bpk[(q * k + p) * w + j] = q * w + j < n ? b[p * ldb + q * w + j] : 0.0f;
+            mcr_matmul_packed_f32(a, bpk, use_bias ? bias : NULL, c, m, k, n, lda, ldc, NULL);
+            assert_close(c, ref, m * ldc, 1e-5, 1e-5);
+            free(bpk);
             /* With an epilogue: relu, then a residual laid out like c. */
             float *res = randv(m * ldc);
             for (long i = 0; i < m; i++)
