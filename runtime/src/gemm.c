@@ -20,6 +20,12 @@
 #include "gemm_ukernel.h"
 
 #define KC 256
+
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) (void)0
+#endif
 #define MR MCR_GEMM_MR
 #define NR MCR_GEMM_NR
 #if MCR_GEMM_PANEL % NR != 0
@@ -65,7 +71,11 @@ static void gemm(const float *a, long lda, const float *b, long ldb, int packed,
                 ldbp = MCR_GEMM_PANEL;
             } else {
                 for (long p = 0; p < kc; p++) {
-                    memcpy(bp + p * NR, b + (p0 + p) * ldb + j0, (size_t)jn * sizeof(float));
+                    const float *brow = b + (p0 + p) * ldb + j0;
+                    /* The next panel's part of this row: one stream per row is more
+                     * than the hardware prefetcher follows. */
+                    for (long j = NR; j < 2 * NR; j += 16) PREFETCH(brow + j);
+                    memcpy(bp + p * NR, brow, (size_t)jn * sizeof(float));
                     for (long j = jn; j < NR; j++) bp[p * NR + j] = 0.0f;
                 }
             }
