@@ -31,6 +31,20 @@ static float SUM(__m256 v)
     _mm256_storeu_ps(t, v);
     return t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
 }
+#elif defined(__SSE2__)
+/* x86-64's baseline: no FMA, so a multiply and an add (2 flops) per lane. */
+#include <emmintrin.h>
+#define ISA "sse2"
+#define LANES 4
+typedef __m128 vec;
+#define SET1(x) _mm_set1_ps(x)
+#define FMA(a, b, c) _mm_add_ps(_mm_mul_ps(a, b), c)
+static float SUM(__m128 v)
+{
+    float t[4];
+    _mm_storeu_ps(t, v);
+    return t[0] + t[1] + t[2] + t[3];
+}
 #else
 #define ISA "scalar"
 #define LANES 1

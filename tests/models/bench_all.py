@@ -1,14 +1,17 @@
 """`make bench`: each encoder's train-form export (MCi at 256x256, ViT-B/16 at 224x224),
 timed by `mobilec bench` beside onnxruntime (single thread, all its graph optimizations,
 same input, interleaved rounds, medians): the generic target without and with the
-optimizing passes, then each x86 target this CPU runs. Writes build/bench/BENCH.md.
+optimizing passes, then each x86 target this CPU runs. Also measures this core's peak
+FMA throughput per ISA (runtime/tools/peak_fma.c) for the fraction-of-peak columns, and
+profiles every model on the best target for its five most expensive kernels.
+
+Writes build/bench/BENCH.md (tables) and build/bench/ratios.png (bar chart of the ratios).
 
 Usage: python tests/models/bench_all.py [--runs K] [NAME ...]
 """
 from __future__ import annotations
 
 import argparse
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +23,43 @@ OUT = ROOT / "build" / "bench"
 MODELS = ["mci0", "mci1", "mci2", "vit_b16"]
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "compiler.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True)
+def export(model: str) -> Path:
+    path = EXPORTS / f"{model}.onnx"
+    if not path.exists():
+        proc = subprocess.run([sys.executable, "-m", "compiler.cli", "export", model, "-o",
+                               str(path), "--reference"], cwd=ROOT, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"bench: exporting {model} failed")
+    return path
+
+
+def chart(rows: list[tuple[str, str, float]], path: Path) -> None:
+    """Grouped bars: one group per model, one bar per configuration."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    models = list(dict.fromkeys(r[0] for r in rows))
+    configs = list(dict.fromkeys(r[1] for r in rows))
+    width = 0.8 / len(configs)
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    for k, cfg in enumerate(configs):
+        xs = [models.index(m) + k * width for m, c, _ in rows if c == cfg]
+        ys = [v for _, c, v in rows if c == cfg]
+        bars = ax.bar(xs, ys, width, label=cfg)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.axhline(0.95, color="red", linewidth=0.8, linestyle="--", label="goal 0.95")
+    ax.set_xticks([i + width * (len(configs) - 1) / 2 for i in range(len(models))], models)
+    ax.set_yscale("log")
+    ax.set_ylim(0.4, max(v for _, _, v in rows) * 1.3)
+    ticks = [0.5, 1, 2, 4, 8, 16]
+    ax.set_yticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
+    ax.set_ylabel("mobilec / onnxruntime latency (log scale)")
+    ax.set_title("Single-thread latency ratio (lower is better)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
 
 
 def main() -> int:
@@ -31,33 +68,55 @@ def main() -> int:
     ap.add_argument("models", nargs="*", default=MODELS)
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
+    from compiler.bench import bench
+    from compiler.peak import peak_gflops
     from compiler.targets import TARGETS, runs_here
-    configs = [("generic", ["--no-optimize"]), ("generic", [])]
-    configs += [(t, []) for t in ("x86-64-v3", "x86-64-v4") if runs_here(TARGETS[t])]
-    rows = ["| model | target | passes | mobilec ms | onnxruntime ms | ratio |",
-            "|---|---|---|---|---|---|"]
+    x86 = [t for t in ("x86-64-v3", "x86-64-v4") if runs_here(TARGETS[t])]
+    peaks = {t: peak_gflops(t) for t in ["generic", *x86]}
+    machine_peak = max(p for p, _ in peaks.values())
+    for t, (p, isa) in peaks.items():
+        print(f"bench: peak {t} ({isa}) {p:.1f} GFLOP/s", flush=True)
+    configs = [("generic", False), ("generic", True)] + [(t, True) for t in x86]
+    best = x86[-1] if x86 else "generic"
+    rows = ["| model | target | passes | mobilec ms | onnxruntime ms | ratio | GFLOP/s | "
+            "of machine peak | of target's ISA peak |", "|---|---|---|---|---|---|---|---|---|"]
+    tops: list[str] = []
+    bars: list[tuple[str, str, float]] = []
     for model in args.models:
-        path = EXPORTS / f"{model}.onnx"
-        if not path.exists():
-            proc = cli("export", model, "-o", str(path), "--reference")
-            if proc.returncode != 0:
-                print(proc.stderr[-2000:])
-                return 1
-        for target, flags in configs:
-            proc = cli("bench", str(path), "--name", model, "--runs", str(args.runs), "-q",
-                       "--target", target, *flags)
-            line = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-            print(line or proc.stderr[-2000:], flush=True)
-            m = re.search(r"mobilec_ms=([\d.]+) onnxruntime_ms=([\d.]+) ratio=([\d.]+)", line)
-            if not m:
-                return 1
-            rows.append(f"| {model} | {target} | {'none (--no-optimize)' if flags else 'all'} | "
-                        f"{m[1]} | {m[2]} | {m[3]} |")
+        path = export(model)
+        for target, optimize in configs:
+            r = bench(str(path), name=model, target=target, runs=args.runs, quiet=True,
+                      optimize=optimize, profile=optimize and target == best)
+            label = target if optimize else f"{target} --no-optimize"
+            rows.append(f"| {model} | {target} | {'all' if optimize else 'none (--no-optimize)'} | "
+                        f"{r.mobilec_ms:.2f} | {r.onnxruntime_ms:.2f} | {r.ratio:.3f} | "
+                        f"{r.gflops:.1f} | {r.gflops / machine_peak:.1%} | "
+                        f"{r.gflops / peaks[target][0]:.1%} |")
+            bars.append((model, label, r.ratio))
+            if r.kernels:
+                total = sum(k.seconds for k in r.kernels)
+                tops.append(f"\n**{model}** ({best}, {r.macs / 1e9:.2f} GMAC per inference, "
+                            f"kernel time {total * 1e3:.1f} ms)\n\n"
+                            "| kernel | calls | ms | share | GFLOP/s | of machine peak |\n"
+                            "|---|---|---|---|---|---|")
+                for k in r.kernels[:5]:
+                    tops.append(f"| {k.label} | {k.calls} | {k.seconds * 1e3:.2f} | "
+                                f"{k.seconds / total:.1%} | {k.gflops:.1f} | "
+                                f"{k.gflops / machine_peak:.1%} |")
+            peak_lines = "\n".join(f"- {t} ({isa}): {p:.1f} GFLOP/s" for t, (p, isa) in peaks.items())
             (OUT / "BENCH.md").write_text(
                 "# mobilec vs onnxruntime, single thread\n\n"
-                "ratio = mobilec / onnxruntime (lower is better); medians of interleaved rounds.\n\n"
-                + "\n".join(rows) + "\n")
-    print(f"bench: table in {OUT / 'BENCH.md'}")
+                "ratio = mobilec / onnxruntime (lower is better); medians of "
+                f"{args.runs} interleaved rounds. GFLOP/s counts the multiply-adds of "
+                "convolutions, matmuls and attention (2 flops each) over mobilec's median "
+                "latency. Peak: one core running independent FMA chains "
+                "(runtime/tools/peak_fma.c), measured in this run:\n\n"
+                f"{peak_lines}\n\n" + "\n".join(rows) + "\n\n"
+                f"## Five most expensive kernels per model ({best}, profiling build)\n"
+                + "\n".join(tops) + "\n\n![ratios](ratios.png)\n")
+            chart(bars, OUT / "ratios.png")
+            print(f"bench: {model} {label} ratio={r.ratio:.3f} gflops={r.gflops:.1f}", flush=True)
+    print(f"bench: table in {OUT / 'BENCH.md'}, chart in {OUT / 'ratios.png'}")
     return 0
 
 
