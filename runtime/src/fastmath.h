@@ -53,4 +53,46 @@ static inline float mcr_exp(float a)
     scale.i = ((int)n + 127) << 23;
     return e * scale.f;
 }
+/* Sums in double over 8 interleaved partial sums: a fixed order the compiler may keep in
+ * vector lanes (one running sum is a sequential chain it may not reorder). */
+static inline double mcr_sum_f64(const float *x, long n)
+{
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s = 0.0;
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (int j = 0; j < 8; j++) acc[j] += x[i + j];
+    }
+    for (; i < n; i++) s += x[i];
+    for (int j = 0; j < 8; j++) s += acc[j];
+    return s;
+}
+
+/* sum of (x[i] - mean)^2, the same way. */
+static inline double mcr_sumsq_dev_f64(const float *x, long n, double mean)
+{
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s = 0.0;
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (int j = 0; j < 8; j++) {
+            const double d = x[i + j] - mean;
+            acc[j] += d * d;
+        }
+    }
+    for (; i < n; i++) s += (x[i] - mean) * (x[i] - mean);
+    for (int j = 0; j < 8; j++) s += acc[j];
+    return s;
+}
+/* max of x[0..n), n >= 1, over 16 interleaved partial maxima (vectorizes; see above). */
+static inline float mcr_max_f32(const float *x, long n)
+{
+    float acc[16], m = x[0];
+    long i = 0;
+    for (int j = 0; j < 16; j++) acc[j] = x[0];
+    for (; i + 16 <= n; i += 16) {
+        for (int j = 0; j < 16; j++) acc[j] = x[i + j] > acc[j] ? x[i + j] : acc[j];
+    }
+    for (; i < n; i++) m = x[i] > m ? x[i] : m;
+    for (int j = 0; j < 16; j++) m = acc[j] > m ? acc[j] : m;
+    return m;
+}
 #endif

@@ -2,6 +2,7 @@
  * BatchNorm becomes once its statistics are folded at compile time. */
 #include <math.h>
 
+#include "fastmath.h"
 #include "mcr.h"
 
 void mcr_layernorm_f32(const float *x, const float *scale, const float *bias, float *y,
@@ -10,14 +11,8 @@ void mcr_layernorm_f32(const float *x, const float *scale, const float *bias, fl
     for (long r = 0; r < rows; r++, x += n, y += n) {
         /* Two passes in double: mean first, then the centred variance, so a large mean
          * does not cancel the variance away. */
-        double mean = 0.0, var = 0.0;
-        for (long i = 0; i < n; i++) mean += x[i];
-        mean /= (double)n;
-        for (long i = 0; i < n; i++) {
-            const double d = x[i] - mean;
-            var += d * d;
-        }
-        var /= (double)n;
+        const double mean = mcr_sum_f64(x, n) / (double)n;
+        const double var = mcr_sumsq_dev_f64(x, n, mean) / (double)n;
         const float inv = (float)(1.0 / sqrt(var + eps));
         const float m = (float)mean;
         if (mean_out) mean_out[r] = m;

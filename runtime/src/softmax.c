@@ -6,13 +6,10 @@
 void mcr_softmax_f32(const float *x, float *y, long rows, long n)
 {
     for (long r = 0; r < rows; r++, x += n, y += n) {
-        float mx = x[0];
-        for (long i = 1; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+        const float mx = mcr_max_f32(x, n);
         for (long i = 0; i < n; i++) y[i] = mcr_exp(x[i] - mx);
         /* Sum in double: rows of a few thousand elements lose digits in float. */
-        double sum = 0.0;
-        for (long i = 0; i < n; i++) sum += y[i];
-        const float inv = (float)(1.0 / sum);
+        const float inv = (float)(1.0 / mcr_sum_f64(y, n));
         for (long i = 0; i < n; i++) y[i] *= inv;
     }
 }
