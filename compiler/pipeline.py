@@ -14,7 +14,8 @@ from .errors import MobilecError
 from .frontend import import_graph
 from .ir import Graph
 from .targets import resolve
-from .passes import canonicalize, fold_batchnorm, fuse_epilogues, merge_branches, recognize
+from .passes import (canonicalize, fold_batchnorm, fuse_epilogues, layout, merge_branches,
+                     recognize)
 
 Pass = Callable[[Graph], Graph]
 
@@ -25,6 +26,10 @@ PASSES: list[tuple[str, Pass]] = [
     ("merge_branches", merge_branches.run),
     ("recognize", recognize.run),
     ("fuse_epilogues", fuse_epilogues.run),
+]
+# Kernel graph -> kernel graph passes after lowering, in order.
+LOWERED_PASSES: list[tuple[str, Pass]] = [
+    ("layout", layout.run),
 ]
 # What --no-optimize keeps: the graph as exported, one kernel per ONNX op.
 REQUIRED_PASSES = ("canonicalize",)
@@ -80,7 +85,8 @@ def compile_graph(graph: Graph, name: str, target: str = "generic",
                   quiet: bool = True, weights: str = "auto", optimize: bool = True) -> Compiled:
     records = []
     passes = [p for p in PASSES if optimize or p[0] in REQUIRED_PASSES]
-    for pass_name, fn in passes + [("lower", lower.run)]:
+    passes += [("lower", lower.run)] + (LOWERED_PASSES if optimize else [])
+    for pass_name, fn in passes:
         before = len(graph.nodes)
         hist = dict(sorted(graph.histogram().items()))
         try:

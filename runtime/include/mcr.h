@@ -54,9 +54,18 @@ void mcr_conv2d_f32(const float *x, const float *w, const float *bias, float *y,
                     long groups, const struct mcr_epilogue *ep);
 
 /* mcr_conv2d_f32 for a 1x1 kernel, stride 1, no padding, groups 1, over n images of c
- * channels and hw pixels (a GEMM per image, register-blocked). */
+ * channels and hw pixels (a GEMM per image, register-blocked). `panels` says which of x
+ * and y are in pixel panels instead of NCHW: per image, panels of MCR_MATMUL_PANEL
+ * pixels, each all channels x those pixels, so pixel p of channel ch is at
+ * (p / W) * channels * W + ch * W + p % W (W the panel width; hw a multiple of it). The
+ * GEMM then reads x without packing it and writes y in whole contiguous tiles; the
+ * compiler's layout pass picks panels for tensors that only 1x1 convolutions touch. A
+ * residual is laid out as y. */
+#define MCR_PANELS_X 1
+#define MCR_PANELS_Y 2
 void mcr_conv1x1_f32(const float *x, const float *w, const float *bias, float *y,
-                     long n, long c, long k, long hw, const struct mcr_epilogue *ep);
+                     long n, long c, long k, long hw, int panels,
+                     const struct mcr_epilogue *ep);
 
 /* Depthwise conv2d: c input channels, `mult` outputs per input channel (output channel
  * oc reads input channel oc / mult), w is [c*mult][1][kh][kw], dilation 1, at most

@@ -32,13 +32,22 @@
 #error "a pre-packed panel must hold whole micro-kernel tiles"
 #endif
 
-/* Both entry points: b either row-major (ldb apart, packed here block by block) or, when
- * `packed`, already in MCR_GEMM_PANEL-wide panels (mcr_gemm_packed_f32). */
-static void gemm(const float *a, long lda, const float *b, long ldb, int packed, float *c,
-                 long ldc,
-                 long m, long k, long n, const float *row_bias, const float *col_bias,
-                 const struct mcr_epilogue *ep, long ep_offset)
+/* Where c[i][j] is: row-major ldc apart, or in panels of MCR_GEMM_PANEL columns. */
+static float *c_at(float *c, long ldc, long m, int c_panels, long i, long j)
 {
+    return c_panels ? c + (j / MCR_GEMM_PANEL) * m * MCR_GEMM_PANEL + i * MCR_GEMM_PANEL +
+                          j % MCR_GEMM_PANEL
+                    : c + i * ldc + j;
+}
+
+void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, float *c,
+                         long ldc, long m, long k, long n, const float *row_bias,
+                         const float *col_bias, const struct mcr_epilogue *ep, long ep_offset,
+                         int flags)
+{
+    const int b_panels = flags & MCR_GEMM_B_PANELS, c_panels = flags & MCR_GEMM_C_PANELS;
+    /* In panels, a tile's rows are one panel width apart. */
+    const long ldt = c_panels ? MCR_GEMM_PANEL : ldc;
     float bp[KC * NR];   /* packed block of b */
     float at[MR * KC];   /* a's last rows, zero-padded to MR */
     float ct[MR * NR];   /* an edge tile of c */
@@ -47,9 +56,10 @@ static void gemm(const float *a, long lda, const float *b, long ldb, int packed,
     if (k == 0) { /* no block to start from the bias: c is the bias */
         for (long i = 0; i < m; i++) {
             for (long j = 0; j < n; j++) {
-                c[i * ldc + j] = row_bias ? row_bias[i] : (col_bias ? col_bias[j] : 0.0f);
+                float *cij = c_at(c, ldc, m, c_panels, i, j);
+                *cij = row_bias ? row_bias[i] : (col_bias ? col_bias[j] : 0.0f);
+                mcr_epilogue_f32(ep, cij, ep_offset + (cij - c), 1);
             }
-            mcr_epilogue_f32(ep, c + i * ldc, ep_offset + i * ldc, n);
         }
         return;
     }
@@ -65,7 +75,7 @@ static void gemm(const float *a, long lda, const float *b, long ldb, int packed,
             const int acc = p0 > 0, last = p0 + kc == k;
             const float *bpanel = bp;
             long ldbp = NR;
-            if (packed) { /* pre-packed: the panel holding columns j0.. at row p0 */
+            if (b_panels) { /* pre-packed: the panel holding columns j0.. at row p0 */
                 bpanel = b + (j0 / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL + p0 * MCR_GEMM_PANEL +
                          j0 % MCR_GEMM_PANEL;
                 ldbp = MCR_GEMM_PANEL;
@@ -81,9 +91,9 @@ static void gemm(const float *a, long lda, const float *b, long ldb, int packed,
             }
             for (long i0 = 0; i0 < m; i0 += MR) {
                 const long in = m - i0 < MR ? m - i0 : MR;
-                float *ctile = c + i0 * ldc + j0;
+                float *ctile = c_at(c, ldc, m, c_panels, i0, j0);
                 if (in == MR && jn == NR) {
-                    MCR_GEMM_UKERNEL(kc, a + i0 * lda + p0, lda, bpanel, ldbp, ctile, ldc,
+                    MCR_GEMM_UKERNEL(kc, a + i0 * lda + p0, lda, bpanel, ldbp, ctile, ldt,
                                      row_bias ? row_bias + i0 : NULL, cb, acc);
                 } else { /* an edge tile, through zero-padded copies */
                     const float *atile = a + i0 * lda + p0;
@@ -105,18 +115,20 @@ static void gemm(const float *a, long lda, const float *b, long ldb, int packed,
                     if (acc) {
                         for (long r = 0; r < MR; r++) {
                             for (long j = 0; j < NR; j++) {
-                                ct[r * NR + j] = (r < in && j < jn) ? ctile[r * ldc + j] : 0.0f;
+                                ct[r * NR + j] = (r < in && j < jn) ? ctile[r * ldt + j] : 0.0f;
                             }
                         }
                     }
                     MCR_GEMM_UKERNEL(kc, atile, la, bpanel, ldbp, ct, NR, rb, cb, acc);
                     for (long r = 0; r < in; r++) {
-                        memcpy(ctile + r * ldc, ct + r * NR, (size_t)jn * sizeof(float));
+                        memcpy(ctile + r * ldt, ct + r * NR, (size_t)jn * sizeof(float));
                     }
                 }
-                if (last) { /* the tile's sums are complete and still in L1 */
+                if (last) { /* the tile's sums are complete and still in L1; the residual
+                             * is laid out as c, so its offset is the element's */
                     for (long r = 0; r < in; r++) {
-                        mcr_epilogue_f32(ep, ctile + r * ldc, ep_offset + (i0 + r) * ldc + j0, jn);
+                        float *row = ctile + r * ldt;
+                        mcr_epilogue_f32(ep, row, ep_offset + (row - c), jn);
                     }
                 }
             }
@@ -128,12 +140,5 @@ void mcr_gemm_f32(const float *a, long lda, const float *b, long ldb, float *c, 
                   long m, long k, long n, const float *row_bias, const float *col_bias,
                   const struct mcr_epilogue *ep, long ep_offset)
 {
-    gemm(a, lda, b, ldb, 0, c, ldc, m, k, n, row_bias, col_bias, ep, ep_offset);
-}
-
-void mcr_gemm_packed_f32(const float *a, long lda, const float *bpacked, float *c, long ldc,
-                         long m, long k, long n, const float *col_bias,
-                         const struct mcr_epilogue *ep)
-{
-    gemm(a, lda, bpacked, 0, 1, c, ldc, m, k, n, NULL, col_bias, ep, 0);
+    mcr_gemm_panels_f32(a, lda, b, ldb, c, ldc, m, k, n, row_bias, col_bias, ep, ep_offset, 0);
 }

@@ -13,5 +13,6 @@ void mcr_matmul_packed_f32(const float *a, const float *bpacked, const float *bi
                            long m, long k, long n, long lda, long ldc,
                            const struct mcr_epilogue *ep)
 {
-    mcr_gemm_packed_f32(a, lda, bpacked, c, ldc, m, k, n, bias, ep);
+    mcr_gemm_panels_f32(a, lda, bpacked, 0, c, ldc, m, k, n, 0, bias, ep, 0,
+                        MCR_GEMM_B_PANELS);
 }
