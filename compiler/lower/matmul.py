@@ -55,7 +55,7 @@ def matmul_call(src: Node, graph: Graph, a: str, b: str, bias: str | None, out: 
                   offsets=offsets, has_bias=bool(bias), **epilogue_attrs(src, residual))
 
 
-PANEL = 32  # MCR_MATMUL_PANEL in runtime/include/mcr.h
+PANEL = 32  # MCR_PANEL in runtime/include/mcr.h
 
 
 def pack_panels(b: np.ndarray) -> np.ndarray:

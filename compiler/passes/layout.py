@@ -16,7 +16,7 @@ from collections import defaultdict
 
 from ..ir import Graph, Node
 
-PANEL = 32  # MCR_MATMUL_PANEL
+PANEL = 32  # MCR_PANEL
 
 
 def run(graph: Graph) -> Graph:

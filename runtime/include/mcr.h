@@ -17,6 +17,14 @@ extern "C" {
 /* Largest tensor rank the strided kernels take (ONNX graphs here need at most 6). */
 #define MCR_MAX_RANK 8
 
+/* Panels: the one blocked layout, for the GEMM's b operand and its c. A [rows][cols]
+ * matrix in panels is cols/W panels (the last zero-padded), panel q holding columns
+ * [q*W, q*W + W) as `rows` rows of W floats: element (i, j) is at
+ * (j / W) * rows * W + i * W + j % W, W = MCR_PANEL. Constant matmul weights are packed
+ * so at compile time; activations [channels][pixels] are so between kernels that agree
+ * ("pixel panels", chosen by the compiler's layout pass). */
+#define MCR_PANEL 32
+
 enum mcr_binary_op { MCR_ADD, MCR_SUB, MCR_MUL, MCR_DIV, MCR_POW, MCR_MAX, MCR_MIN };
 
 /* y = a OP b over `shape` (rank dims), with per-dimension element strides for a and b
@@ -55,12 +63,9 @@ void mcr_conv2d_f32(const float *x, const float *w, const float *bias, float *y,
 
 /* mcr_conv2d_f32 for a 1x1 kernel, stride 1, no padding, groups 1, over n images of c
  * channels and hw pixels (a GEMM per image, register-blocked). `panels` says which of x
- * and y are in pixel panels instead of NCHW: per image, panels of MCR_MATMUL_PANEL
- * pixels, each all channels x those pixels, so pixel p of channel ch is at
- * (p / W) * channels * W + ch * W + p % W (W the panel width; hw a multiple of it). The
- * GEMM then reads x without packing it and writes y in whole contiguous tiles; the
- * compiler's layout pass picks panels for tensors that only 1x1 convolutions touch. A
- * residual is laid out as y. */
+ * and y are, per image, [channels][hw] in pixel panels (MCR_PANEL; hw a multiple of
+ * it) instead of NCHW: the GEMM then reads x without packing it and writes y in whole
+ * contiguous tiles. A residual is laid out as y. */
 #define MCR_PANELS_X 1
 #define MCR_PANELS_Y 2
 void mcr_conv1x1_f32(const float *x, const float *w, const float *bias, float *y,
@@ -93,11 +98,8 @@ void mcr_matmul_f32(const float *a, const float *b, const float *bias, float *c,
                     long m, long k, long n, long lda, long ldb, long ldc,
                     const struct mcr_epilogue *ep);
 
-/* mcr_matmul_f32 with b packed at compile time into panels of MCR_MATMUL_PANEL columns:
- * panel q holds columns [q*W, q*W + W) as k rows of W floats, zero-padded past n, so
- * b[p][j] is at bpacked[(j / W) * k * W + p * W + j % W]. Weights in this layout are one
- * sequential stream per panel, and nothing is packed at run time. */
-#define MCR_MATMUL_PANEL 32
+/* mcr_matmul_f32 with b [k][n] in panels (MCR_PANEL), packed at compile time: the
+ * weights are one sequential stream per panel, and nothing is packed at run time. */
 void mcr_matmul_packed_f32(const float *a, const float *bpacked, const float *bias, float *c,
                            long m, long k, long n, long lda, long ldc,
                            const struct mcr_epilogue *ep);

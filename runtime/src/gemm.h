@@ -13,12 +13,8 @@ void mcr_gemm_f32(const float *a, long lda, const float *b, long ldb, float *c, 
                   long m, long k, long n, const float *row_bias, const float *col_bias,
                   const struct mcr_epilogue *ep, long ep_offset);
 
-/* Pixel panels: b or c stored as panels of MCR_GEMM_PANEL columns, panel q holding
- * columns [q*W, q*W + W) as rows of W floats (k rows for b, m rows for c), zero-padded past
- * n: b[p][j] at (j / W) * k * W + p * W + j % W. Constant weights are packed so at compile
- * time (mcr_matmul_packed_f32); activations between two 1x1 convolutions live so
- * (mcr_conv1x1_f32's panel flags). Every micro-kernel's NR divides W. */
-#define MCR_GEMM_PANEL MCR_MATMUL_PANEL
+/* b and/or c in panels (mcr.h, MCR_PANEL); every micro-kernel's NR divides the width. */
+#define MCR_GEMM_PANEL MCR_PANEL
 enum { MCR_GEMM_B_PANELS = 1, MCR_GEMM_C_PANELS = 2 };
 
 /* mcr_gemm_f32 with b and/or c in panels (flags); ldb / ldc unused for a paneled operand. */

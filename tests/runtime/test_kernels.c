@@ -45,6 +45,20 @@ static void assert_close(const float *got, const double *want, long n, double at
     }
 }
 
+/* NCHW [n][ch][hw] <-> pixel panels (mcr.h, mcr_conv1x1_f32), hw a multiple of W. */
+static void to_panels(const float *src, float *dst, long n, long ch, long hw, int inverse)
+{
+    const long w = MCR_PANEL;
+    for (long b = 0; b < n; b++)
+        for (long c = 0; c < ch; c++)
+            for (long p = 0; p < hw; p++) {
+                const long nchw = (b * ch + c) * hw + p;
+                const long pan = b * ch * hw + (p / w) * ch * w + c * w + p % w;
+                if (inverse) dst[nchw] = src[pan];
+                else dst[pan] = src[nchw];
+            }
+}
+
 static void conv_case(long n, long c, long h, long w, long k, long kh, long kw, long sh,
                       long sw, long pt, long pl, long pb, long pr, long dh, long dw, long groups,
                       int bias)
@@ -114,6 +128,7 @@ static void test_conv2d(void **state)
     /* Depthwise shapes of the encoders, odd sizes: 3x3 and 7x7, strides 1 and 2,
      * multiplier 2, planes narrower and wider than a micro-kernel tile. */
     conv_case(2, 3, 8, 8, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1);     /* RepMixer 3x3 */
+    conv_case(1, 4, 16, 12, 4, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 4, 0);   /* ConvMlp 7x7, 6 panels */
     conv_case(1, 2, 37, 45, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1);   /* wide plane */
     conv_case(1, 3, 19, 23, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, 0);   /* stem dw, stride 2 */
     conv_case(1, 4, 15, 13, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 4, 1);   /* patch embed 7x7/2 x2 */
@@ -185,20 +200,6 @@ static void test_dwconv_ukernels(void **state)
 #endif
 }
 
-/* NCHW [n][ch][hw] <-> pixel panels (mcr.h, mcr_conv1x1_f32), hw a multiple of W. */
-static void to_panels(const float *src, float *dst, long n, long ch, long hw, int inverse)
-{
-    const long w = MCR_MATMUL_PANEL;
-    for (long b = 0; b < n; b++)
-        for (long c = 0; c < ch; c++)
-            for (long p = 0; p < hw; p++) {
-                const long nchw = (b * ch + c) * hw + p;
-                const long pan = b * ch * hw + (p / w) * ch * w + c * w + p % w;
-                if (inverse) dst[nchw] = src[pan];
-                else dst[pan] = src[nchw];
-            }
-}
-
 /* The blocked 1x1 kernel against mcr_conv2d_f32, full and edge blocks, with an epilogue;
  * NCHW, and with x and/or y in pixel panels where hw allows. */
 static void test_conv1x1(void **state)
@@ -217,7 +218,7 @@ static void test_conv1x1(void **state)
         for (long i = 0; i < n * k * hw; i++) ref[i] = want[i];
         mcr_conv1x1_f32(x, w, b, got, n, c, k, hw, 0, &ep);
         assert_close(got, ref, n * k * hw, 1e-6, 1e-5);
-        if (hw % MCR_MATMUL_PANEL == 0) {
+        if (hw % MCR_PANEL == 0) {
             float *xp = malloc((size_t)(n * c * hw) * sizeof(float));
             float *rp = malloc((size_t)(n * k * hw) * sizeof(float));
             float *yp = malloc((size_t)(n * k * hw) * sizeof(float));
@@ -264,7 +265,7 @@ static void test_matmul(void **state)
             mcr_matmul_f32(a, b, use_bias ? bias : NULL, c, m, k, n, lda, ldb, ldc, NULL);
             assert_close(c, ref, m * ldc, 1e-5, 1e-5);
             /* b packed as the compiler packs constant weights. */
-            const long w = MCR_MATMUL_PANEL, panels = (n + w - 1) / w;
+            const long w = MCR_PANEL, panels = (n + w - 1) / w;
             float *bpk = malloc((size_t)(panels * k * w) * sizeof(float));
             for (long q = 0; q < panels; q++)
                 for (long p = 0; p < k; p++)
