@@ -18,7 +18,7 @@ def lower_attention(node: Node, graph: Graph) -> list[Node]:
 LOWERINGS = {"mobilec.Attention": lower_attention}
 
 
-ATTN_ROWS = 64  # ATTN_ROWS in runtime/src/attention.c (a test checks they agree)
+ATTN_ROWS = 256  # ATTN_ROWS in runtime/src/attention.c (a test checks they agree)
 
 
 def attention_scratch_floats(m: int, n: int) -> int:

@@ -1,11 +1,13 @@
 /* Scaled dot-product attention in tiles of query rows: for each tile of up to ATTN_ROWS
  * rows, scores = q_tile . k with the register-blocked GEMM into the scratch, then scale
  * and softmax each score row in place, then out_tile = scores . v with the GEMM again.
- * The [m][n] score matrix is never whole: a tile of 64 rows of ViT-B/16's 197 keys is
- * 50 KB, in L2 between the two products. */
+ * A tile is large enough for ViT-B/16's 197 queries to be one (measured: tiles of 64 rows
+ * 1.07 ms per layer, 256 rows 0.90 ms, from fewer packings of k and v), and its scores
+ * (197 x 197 floats, 155 KB) stay in L2 between the two products; longer sequences never
+ * hold the whole [m][n] matrix. */
 #include "gemm.h"
 
-#define ATTN_ROWS 64
+#define ATTN_ROWS 256
 
 long mcr_attention_scratch_floats(long m, long n)
 {

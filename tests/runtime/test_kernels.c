@@ -580,8 +580,8 @@ static void test_copy_strided(void **state)
 static void test_attention(void **state)
 {
     (void)state;
-    /* M over one tile of query rows (64), so that a partial tile runs too. */
-    enum { B = 3, M = 71, N = 9, D = 5, DV = 6 };
+    /* M over one tile of query rows (256), so that a partial tile runs too. */
+    enum { B = 3, M = 259, N = 9, D = 5, DV = 6 };
     float *q = randv(B * M * D), *k = randv(B * D * N), *v = randv(B * N * DV);
     float out[B * M * DV];
     float *scores = malloc((size_t)mcr_attention_scratch_floats(M, N) * sizeof(float));
