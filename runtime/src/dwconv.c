@@ -49,6 +49,8 @@ static void pad_plane(const float *x, long h, long wd, float *pad, long hq, long
                 for (long t = 0; t < t0; t++) row[t] = 0.0f;
                 if (sw == 1) {
                     for (long t = t0; t < t1; t++) row[t] = x[base + t];
+                } else if (sw == 2) { /* a constant stride, which the compiler vectorizes */
+                    for (long t = t0; t < t1; t++) row[t] = x[base + 2 * t];
                 } else {
                     for (long t = t0; t < t1; t++) row[t] = x[base + t * sw];
                 }
