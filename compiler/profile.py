@@ -12,9 +12,11 @@ def kernel_label(node: Node) -> str:
     """A short name grouping calls of one kernel on like shapes, e.g. 'dwconv2d 7x7/2 x2'."""
     a = node.attrs
     if node.op == "dwconv2d":
-        return (f"dwconv2d {a['kh']}x{a['kw']}/{a['sh']}" + (f" x{a['mult']}" if a["mult"] > 1 else ""))
+        mult = f" x{a['mult']}" if a["mult"] > 1 else ""
+        return f"dwconv2d {a['kh']}x{a['kw']}/{a['sh']}{mult}"
     if node.op == "conv2d_gemm":
-        return f"conv2d_gemm {a['kh']}x{a['kw']}/{a['sh']}" + (" grouped" if a["groups"] > 1 else "")
+        grouped = " grouped" if a["groups"] > 1 else ""
+        return f"conv2d_gemm {a['kh']}x{a['kw']}/{a['sh']}{grouped}"
     if node.op in ("unary", "binary"):
         return f"{node.op} {str(a['op']).removeprefix('MCR_').lower()}"
     if node.op in ("conv1x1", "matmul", "matmul_packed") and a.get("act"):

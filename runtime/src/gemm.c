@@ -11,9 +11,10 @@
  *
  * The micro-kernels start each tile from the bias on the first block of b and add onto
  * it on the next ones, and the epilogue runs on a tile right after its last block, so
- * that when k fits one block (most 1x1 convolutions here) c is written once. Edge tiles (fewer than MR rows
- * or NR columns) go through small zero-padded copies so that the same micro-kernel
- * computes them. */
+ * that when k fits one block (most 1x1 convolutions here) c is written once. Edge tiles
+ * (fewer than MR rows or NR columns) go through small zero-padded copies so that the
+ * same micro-kernel computes them. b or c may also come in panels (mcr.h, MCR_PANEL):
+ * then b needs no packing, and c's tiles are contiguous. */
 #include <string.h>
 
 #include "gemm.h"

@@ -7,8 +7,8 @@
  * consecutive columns per row, ldbp apart, zero-padded) and init is c's old value when
  * `accumulate`, else rb[i] when rb is not NULL, else cb[j] when cb is not NULL (NR
  * values), else 0. Taking the bias here, not from a first pass over c, means c is
- * written once when k fits one block. gemm.c packs the panels and handles the edges. Every variant is tested against
- * the formula (tests/runtime/test_kernels.c). */
+ * written once when k fits one block. gemm.c packs the panels and handles the edges.
+ * Every variant is tested against the formula (tests/runtime/test_kernels.c). */
 #ifndef MCR_GEMM_UKERNEL_H
 #define MCR_GEMM_UKERNEL_H
 
