@@ -72,10 +72,11 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
     if profile:
         result.kernels = profile_kernels(compiled, xs, runs, quiet)
         print_profile(result)
-    print(f"bench: {name} target={compiled.target}{'' if optimize else ' no-optimize'} "
-          f"threads={threads} mobilec_ms={result.mobilec_ms:.2f} "
-          f"onnxruntime_ms={result.onnxruntime_ms:.2f} ratio={result.ratio:.3f} "
+    print(f"mobilec: {name} target={compiled.target}{'' if optimize else ' no-optimize'} "
+          f"onnxruntime_threads={threads} runs={runs} macs={result.macs} "
           f"gflops={result.gflops:.1f}")
+    print(f"bench: {name} mobilec_ms={result.mobilec_ms:.2f} "
+          f"onnxruntime_ms={result.onnxruntime_ms:.2f} ratio={result.ratio:.3f}")
     return result
 
 

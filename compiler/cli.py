@@ -93,7 +93,8 @@ def _parser() -> argparse.ArgumentParser:
                                    "(all graph optimizations on) on the same input in "
                                    "interleaved rounds. Ends with 'bench: NAME mobilec_ms=... "
                                    "onnxruntime_ms=... ratio=...' (medians; ratio = "
-                                   "mobilec / onnxruntime).")
+                                   "mobilec / onnxruntime), after a line with the target, "
+                                   "the multiply-adds per inference and mobilec's GFLOP/s.")
     common(b)
     b.add_argument("--runs", type=int, default=5, help="timed rounds (default 5)")
     b.add_argument("--threads", type=int, default=1,

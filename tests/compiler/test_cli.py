@@ -3,6 +3,7 @@ good input gets byte-identical output and a truthful report."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -180,4 +181,16 @@ def test_bench_prints_one_summary_line(tmp_path: Path) -> None:
     proc = mobilec("bench", str(m), "--runs", "2", "-q")
     assert proc.returncode == 0, proc.stderr
     last = proc.stdout.strip().splitlines()[-1]
-    assert last.startswith("bench: m ") and "mobilec_ms=" in last and "ratio=" in last
+    assert re.fullmatch(r"bench: m mobilec_ms=[\d.]+ onnxruntime_ms=[\d.]+ ratio=[\d.]+", last), last
+
+
+def test_bench_profile_names_every_kernel(tmp_path: Path) -> None:
+    """--profile: one row per kind of kernel call; the one Tanh is one unary call."""
+    m = small_model(tmp_path / "m.onnx", op="Tanh")
+    proc = mobilec("bench", str(m), "--runs", "2", "-q", "--profile")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    head = next(i for i, ln in enumerate(lines) if ln.startswith("kernel "))
+    rows = [ln.split() for ln in lines[head + 1:] if not ln.startswith(("bench:", "mobilec:"))]
+    assert [r[:3] for r in rows] == [["unary", "tanh", "1"]], rows
+    assert lines[-1].startswith("bench: m ")
