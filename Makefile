@@ -10,7 +10,7 @@ CC ?= cc
 .PHONY: all setup sysdeps test test-runtime test-python demo models bench clean help
 
 help:
-	@echo "make demo   export MCi1 (256x256), compile it to generated/mci1_model.c, build, run, verify"
+	@echo "make demo   export MCi1 (256x256), compile it for this CPU to generated/mci1_model.c, build, run, verify, time"
 	@echo "make test   all tests: runtime kernels (cmocka, also under ASan/UBSan) and pytest"
 	@echo "make models full-resolution verify of every encoder in every form"
 	@echo "make bench  latency of every encoder beside onnxruntime (build/bench/BENCH.md)"
@@ -46,12 +46,14 @@ test-runtime: sysdeps
 test-python: $(STAMP)
 	$(PY) -m pytest -q tests
 
+# DEMO_TARGET=generic for the portable code; native is the best this CPU runs.
+DEMO_TARGET ?= native
 demo: setup
 	$(PY) -m compiler.cli export mci1 --resolution 256 -o $(MODELS)/mci1.onnx --reference
-	$(PY) -m compiler.cli compile $(MODELS)/mci1.onnx --name mci1 -o generated/mci1_model.c
-	$(PY) -m compiler.cli verify $(MODELS)/mci1.onnx --name mci1 --seeds 2
-	$(PY) -m compiler.cli verify $(MODELS)/mci1.onnx --name mci1 --input $(MODELS)/mci1_input.bin --expect $(MODELS)/mci1_output_fp64.bin
-	$(PY) -m compiler.cli bench $(MODELS)/mci1.onnx --name mci1 --runs 3 -q
+	$(PY) -m compiler.cli compile $(MODELS)/mci1.onnx --name mci1 --target $(DEMO_TARGET) -o generated/mci1_model.c
+	$(PY) -m compiler.cli verify $(MODELS)/mci1.onnx --name mci1 --target $(DEMO_TARGET) --seeds 2
+	$(PY) -m compiler.cli verify $(MODELS)/mci1.onnx --name mci1 --target $(DEMO_TARGET) --input $(MODELS)/mci1_input.bin --expect $(MODELS)/mci1_output_fp64.bin
+	$(PY) -m compiler.cli bench $(MODELS)/mci1.onnx --name mci1 --target $(DEMO_TARGET) --runs 5 -q
 
 models: setup
 	$(PY) tests/models/full_resolution.py
