@@ -84,10 +84,17 @@ void mcr_dwconv2d_f32(const float *x, const float *w, const float *bias, float *
                 const long oc = ic * mult + m;
                 const float *wk = w + oc * taps;
                 const float bv = bias ? bias[oc] : 0.0f;
+                float *yp = y + (b * k + oc) * oh * ow;
+#if defined(MCR_DWCONV_ROWS)
+                if (sh == 1 && sw == 1) {
+                    MCR_DWCONV_ROWS(pad, wq, wk, kh, kw, bv, yp, oh, ow);
+                    mcr_epilogue_f32(ep, yp, (b * k + oc) * oh * ow, oh * ow);
+                    continue;
+                }
+#endif
                 for (long p = 0; p < nflat; p += MCR_DWCONV_TILE) {
                     MCR_DWCONV_UKERNEL(pad + p, off, wk, taps, bv, flat + p);
                 }
-                float *yp = y + (b * k + oc) * oh * ow;
                 for (long oy = 0; oy < oh; oy++) {
                     const float *src = flat + oy * wq;
                     float *dst = yp + oy * ow;

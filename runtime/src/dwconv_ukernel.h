@@ -26,6 +26,14 @@ void mcr_dwconv_f32_128x__avx512f(const float *src, const long *off, const float
                                   long taps, float bias, float *out);
 #endif
 
+#if defined(__AVX512F__)
+/* Stride 1 only: a whole output plane of one channel (y, rows ow apart) from its padded
+ * copy (rows wq apart), in blocks of output rows that share their input rows. */
+void mcr_dwconv_f32_rows__avx512f(const float *pad, long wq, const float *w, long kh, long kw,
+                                  float bias, float *y, long oh, long ow);
+#define MCR_DWCONV_ROWS mcr_dwconv_f32_rows__avx512f
+#endif
+
 /* The variant the build's ISA flags allow: the widest. */
 #if defined(__AVX512F__)
 #define MCR_DWCONV_UKERNEL mcr_dwconv_f32_128x__avx512f

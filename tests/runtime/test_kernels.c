@@ -130,6 +130,8 @@ static void test_conv2d(void **state)
     conv_case(2, 3, 8, 8, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1);     /* RepMixer 3x3 */
     conv_case(1, 4, 16, 12, 4, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 4, 0);   /* ConvMlp 7x7, 6 panels */
     conv_case(1, 2, 37, 45, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1);   /* wide plane */
+    conv_case(1, 2, 6, 70, 2, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 2, 1);    /* 4-vector blocks + tail */
+    conv_case(1, 3, 9, 20, 3, 5, 3, 1, 1, 2, 1, 2, 1, 1, 1, 3, 1);    /* 2-vector blocks */
     conv_case(1, 3, 19, 23, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, 0);   /* stem dw, stride 2 */
     conv_case(1, 4, 15, 13, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 4, 1);   /* patch embed 7x7/2 x2 */
     conv_case(1, 3, 5, 6, 3, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 3, 1);     /* kernel > plane */
