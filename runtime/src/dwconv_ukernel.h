@@ -26,12 +26,20 @@ void mcr_dwconv_f32_128x__avx512f(const float *src, const long *off, const float
                                   long taps, float bias, float *out);
 #endif
 
-#if defined(__AVX512F__)
 /* Stride 1 only: a whole output plane of one channel (y, rows ow apart) from its padded
  * copy (rows wq apart), in blocks of output rows that share their input rows. */
+typedef void (*mcr_dwconv_rows_ukernel)(const float *pad, long wq, const float *w, long kh,
+                                        long kw, float bias, float *y, long oh, long ow);
+#if defined(__AVX2__) && defined(__FMA__)
+void mcr_dwconv_f32_rows__fma3(const float *pad, long wq, const float *w, long kh, long kw,
+                               float bias, float *y, long oh, long ow);
+#endif
+#if defined(__AVX512F__)
 void mcr_dwconv_f32_rows__avx512f(const float *pad, long wq, const float *w, long kh, long kw,
                                   float bias, float *y, long oh, long ow);
 #define MCR_DWCONV_ROWS mcr_dwconv_f32_rows__avx512f
+#elif defined(__AVX2__) && defined(__FMA__)
+#define MCR_DWCONV_ROWS mcr_dwconv_f32_rows__fma3
 #endif
 
 /* The variant the build's ISA flags allow: the widest. */

@@ -190,6 +190,46 @@ static void test_gemm_ukernels(void **state)
 #endif
 }
 
+/* Every stride-1 row-blocked depthwise micro-kernel this build has, on a padded plane
+ * (rows wq = ow + kw - 1 apart, and the tile of slack dwconv.c keeps after it), against
+ * the stencil. Shapes: block rows and vectors full and partial. */
+#if defined(MCR_DWCONV_ROWS) /* builds with AVX2 or AVX-512: the only ISAs that have them */
+static void rows_ukernel_case(mcr_dwconv_rows_ukernel fn, long oh, long ow, long kh, long kw)
+{
+    const long wq = ow + kw - 1, hq = oh + kh - 1;
+    float *pad = randv(hq * wq + MCR_DWCONV_TILE_MAX), *w = randv(kh * kw);
+    float *y = malloc((size_t)(oh * ow) * sizeof(float));
+    double *want = malloc((size_t)(oh * ow) * sizeof(double));
+    for (long oy = 0; oy < oh; oy++)
+        for (long ox = 0; ox < ow; ox++) {
+            double acc = 0.5;
+            for (long r = 0; r < kh; r++)
+                for (long c = 0; c < kw; c++) acc += (double)w[r * kw + c] * pad[(oy + r) * wq + ox + c];
+            want[oy * ow + ox] = acc;
+        }
+    fn(pad, wq, w, kh, kw, 0.5f, y, oh, ow);
+    assert_close(y, want, oh * ow, 1e-5, 1e-5);
+    free(pad), free(w), free(y), free(want);
+}
+#endif
+
+static void test_dwconv_rows_ukernels(void **state)
+{
+    (void)state;
+    const long shapes[][4] = {{8, 8, 7, 7}, {9, 70, 7, 7}, {5, 20, 3, 3}, {1, 3, 3, 5},
+                              {16, 16, 3, 3}, {6, 33, 7, 1}};
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        const long oh = shapes[t][0], ow = shapes[t][1], kh = shapes[t][2], kw = shapes[t][3];
+#if defined(__AVX2__) && defined(__FMA__)
+        rows_ukernel_case(mcr_dwconv_f32_rows__fma3, oh, ow, kh, kw);
+#endif
+#if defined(__AVX512F__)
+        rows_ukernel_case(mcr_dwconv_f32_rows__avx512f, oh, ow, kh, kw);
+#endif
+        (void)oh, (void)ow, (void)kh, (void)kw;
+    }
+}
+
 static void test_dwconv_ukernels(void **state)
 {
     (void)state;
@@ -615,6 +655,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d),      cmocka_unit_test(test_conv1x1),
         cmocka_unit_test(test_dwconv_ukernels), cmocka_unit_test(test_gemm_ukernels),
+        cmocka_unit_test(test_dwconv_rows_ukernels),
         cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_binary_broadcast), cmocka_unit_test(test_unary),
         cmocka_unit_test(test_softmax),     cmocka_unit_test(test_layernorm),
