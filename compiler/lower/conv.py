@@ -7,6 +7,7 @@ import numpy as np
 
 from ..ir import Graph, Node
 from .common import const_input, epilogue_attrs, kernel, prod, unsupported
+from .matmul import PANEL
 
 
 def h_w(shape: tuple[int, ...]) -> int:
@@ -115,7 +116,8 @@ def dwconv_scratch_floats(oh: int, ow: int, kh: int, kw: int, sh: int, sw: int) 
 
 def conv_gemm_scratch_floats(c: int, oh: int, ow: int, kh: int, kw: int, groups: int) -> int:
     rows = max(1, min(oh, GEMM_BAND_PIXELS // ow))
-    return (c // groups) * kh * kw * rows * ow
+    panels = -(-rows * ow // PANEL)
+    return (c // groups) * kh * kw * panels * PANEL + ow
 
 
 LOWERINGS = {"Conv": lower_conv, "mobilec.Conv": lower_conv}
