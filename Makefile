@@ -15,12 +15,15 @@ help:
 	@echo "make models full-resolution verify of every encoder in every form"
 	@echo "make bench  latency of every encoder beside onnxruntime (build/bench/BENCH.md)"
 
-# Debian packages the C side needs; installed only when missing (needs root or sudo).
+# Debian packages the C side needs (the aarch64 cross compiler and qemu for the generic
+# target's aarch64 test); installed only when missing (needs root or sudo).
 sysdeps:
 	@missing=""; \
 	[ -f /usr/include/cmocka.h ] || missing="$$missing libcmocka-dev"; \
 	command -v $(CC) >/dev/null || missing="$$missing gcc"; \
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	command -v aarch64-linux-gnu-gcc >/dev/null || missing="$$missing gcc-aarch64-linux-gnu"; \
+	command -v qemu-aarch64 >/dev/null || missing="$$missing qemu-user"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
