@@ -81,11 +81,13 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
                          j0 % MCR_GEMM_PANEL;
                 ldbp = MCR_GEMM_PANEL;
             } else {
+                /* Whether a next panel exists: only then may a pointer go there. */
+                const int ahead = j0 + 2 * NR <= n;
                 for (long p = 0; p < kc; p++) {
                     const float *brow = b + (p0 + p) * ldb + j0;
                     /* The next panel's part of this row: one stream per row is more
                      * than the hardware prefetcher follows. */
-                    for (long j = NR; j < 2 * NR; j += 16) PREFETCH(brow + j);
+                    for (long j = NR; ahead && j < 2 * NR; j += 16) PREFETCH(brow + j);
                     memcpy(bp + p * NR, brow, (size_t)jn * sizeof(float));
                     for (long j = jn; j < NR; j++) bp[p * NR + j] = 0.0f;
                 }
