@@ -98,6 +98,11 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
                 if (in == MR && jn == NR) {
                     MCR_GEMM_UKERNEL(kc, a + i0 * lda + p0, lda, bpanel, ldbp, ctile, ldt,
                                      row_bias ? row_bias + i0 : NULL, cb, acc);
+#if defined(MCR_GEMM_UKERNEL_ROWS)
+                } else if (jn == NR) { /* the last rows, in place */
+                    MCR_GEMM_UKERNEL_ROWS(in, kc, a + i0 * lda + p0, lda, bpanel, ldbp, ctile, ldt,
+                                          row_bias ? row_bias + i0 : NULL, cb, acc);
+#endif
                 } else { /* an edge tile, through zero-padded copies */
                     const float *atile = a + i0 * lda + p0;
                     long la = lda;

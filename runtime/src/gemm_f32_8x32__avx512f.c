@@ -1,32 +1,48 @@
 /* GEMM micro-kernel, AVX-512F: an 8x32 tile in 16 zmm accumulators (16 independent FMA
- * chains cover latency 4 x 2 ports; 2 loads of b plus 8 broadcasts of a feed 16 FMAs).
- * See gemm_ukernel.h. */
+ * chains cover latency 4 x 2 ports; 2 loads of b plus 8 broadcasts of a feed 16 FMAs);
+ * and the same for the first `rows` < 8 rows of a tile, for the last rows of c (ViT-B/16's
+ * 197 tokens are 24 tiles and 5 rows), which then cost 5/8 of a tile, not a whole one
+ * plus copies. See gemm_ukernel.h. */
 #include "gemm_ukernel.h"
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
 
-#define ROW(r) \
-    av = _mm512_set1_ps(a[(r) * lda + p]); \
-    c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0); \
-    c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1)
+/* Always inlined, so that `rows` is a constant and the guards below vanish. */
+#if defined(__GNUC__)
+#define INLINE __attribute__((always_inline)) static inline
+#else
+#define INLINE static inline
+#endif
 
-#define INIT(r)                                                        \
-    __m512 c##r##0, c##r##1;                                           \
-    if (accumulate) {                                                  \
-        c##r##0 = _mm512_loadu_ps(c + (r) * ldc);                      \
-        c##r##1 = _mm512_loadu_ps(c + (r) * ldc + 16);                 \
-    } else if (rb) {                                                   \
-        c##r##0 = c##r##1 = _mm512_set1_ps(rb[r]);                     \
-    } else {                                                           \
-        c##r##0 = cb ? _mm512_loadu_ps(cb) : _mm512_setzero_ps();      \
-        c##r##1 = cb ? _mm512_loadu_ps(cb + 16) : _mm512_setzero_ps(); \
+#define ROW(r)                                           \
+    if ((r) < rows) {                                    \
+        const __m512 av = _mm512_set1_ps(a[(r) * lda + p]); \
+        c##r##0 = _mm512_fmadd_ps(av, b0, c##r##0);      \
+        c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);      \
     }
 
-#define STORE(r) \
-    _mm512_storeu_ps(c + (r) * ldc, c##r##0), _mm512_storeu_ps(c + (r) * ldc + 16, c##r##1)
+#define INIT(r)                                                         \
+    __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps(); \
+    if ((r) < rows) {                                                   \
+        if (accumulate) {                                               \
+            c##r##0 = _mm512_loadu_ps(c + (r) * ldc);                   \
+            c##r##1 = _mm512_loadu_ps(c + (r) * ldc + 16);              \
+        } else if (rb) {                                                \
+            c##r##0 = c##r##1 = _mm512_set1_ps(rb[r]);                  \
+        } else if (cb) {                                                \
+            c##r##0 = _mm512_loadu_ps(cb);                              \
+            c##r##1 = _mm512_loadu_ps(cb + 16);                         \
+        }                                                               \
+    }
 
-void mcr_gemm_f32_8x32__avx512f(MCR_GEMM_UKERNEL_ARGS)
+#define STORE(r)                                          \
+    if ((r) < rows) {                                     \
+        _mm512_storeu_ps(c + (r) * ldc, c##r##0);         \
+        _mm512_storeu_ps(c + (r) * ldc + 16, c##r##1);    \
+    }
+
+INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)
 {
     INIT(0)
     INIT(1)
@@ -38,24 +54,42 @@ void mcr_gemm_f32_8x32__avx512f(MCR_GEMM_UKERNEL_ARGS)
     INIT(7)
     for (long p = 0; p < kc; p++) {
         const __m512 b0 = _mm512_loadu_ps(bp + p * ldbp), b1 = _mm512_loadu_ps(bp + p * ldbp + 16);
-        __m512 av;
-        ROW(0);
-        ROW(1);
-        ROW(2);
-        ROW(3);
-        ROW(4);
-        ROW(5);
-        ROW(6);
-        ROW(7);
+        ROW(0)
+        ROW(1)
+        ROW(2)
+        ROW(3)
+        ROW(4)
+        ROW(5)
+        ROW(6)
+        ROW(7)
     }
-    STORE(0);
-    STORE(1);
-    STORE(2);
-    STORE(3);
-    STORE(4);
-    STORE(5);
-    STORE(6);
-    STORE(7);
+    STORE(0)
+    STORE(1)
+    STORE(2)
+    STORE(3)
+    STORE(4)
+    STORE(5)
+    STORE(6)
+    STORE(7)
+}
+
+void mcr_gemm_f32_8x32__avx512f(MCR_GEMM_UKERNEL_ARGS)
+{
+    tile(8, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate);
+}
+
+void mcr_gemm_f32_8x32__avx512f_rows(long rows, MCR_GEMM_UKERNEL_ARGS)
+{
+    switch (rows) {
+    case 1: tile(1, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate); break;
+    case 2: tile(2, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate); break;
+    case 3: tile(3, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate); break;
+    case 4: tile(4, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate); break;
+    case 5: tile(5, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate); break;
+    case 6: tile(6, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate); break;
+    case 7: tile(7, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate); break;
+    default: tile(8, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate); break;
+    }
 }
 #else
 typedef int mcr_gemm_avx512f_unavailable; /* ISO C wants a non-empty file */

@@ -24,6 +24,9 @@ void mcr_gemm_f32_6x16__fma3(MCR_GEMM_UKERNEL_ARGS);
 #endif
 #if defined(__AVX512F__)
 void mcr_gemm_f32_8x32__avx512f(MCR_GEMM_UKERNEL_ARGS);
+/* The first `rows` (1..8) rows of the tile only: a reads and c writes no other row. */
+void mcr_gemm_f32_8x32__avx512f_rows(long rows, MCR_GEMM_UKERNEL_ARGS);
+#define MCR_GEMM_UKERNEL_ROWS mcr_gemm_f32_8x32__avx512f_rows
 #endif
 
 /* The variant the build's ISA flags allow: the widest. */

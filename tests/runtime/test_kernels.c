@@ -187,6 +187,22 @@ static void test_gemm_ukernels(void **state)
 #endif
 #if defined(__AVX512F__)
     gemm_ukernel_case(mcr_gemm_f32_8x32__avx512f, 8, 32);
+    /* The first rows of a tile: those computed, the others untouched. */
+    for (long rows = 1; rows <= 8; rows++) {
+        enum { KC = 19, LDA = 23, LDC = 37 };
+        float *a = randv(8 * LDA), *bp = randv(KC * 32), *c = randv(8 * LDC), *rb = randv(8);
+        double want[8 * LDC];
+        for (int i = 0; i < 8; i++)
+            for (int j = 0; j < LDC; j++) {
+                want[i * LDC + j] = c[i * LDC + j];
+                if (i >= rows || j >= 32) continue;
+                want[i * LDC + j] = rb[i];
+                for (int p = 0; p < KC; p++) want[i * LDC + j] += (double)a[i * LDA + p] * bp[p * 32 + j];
+            }
+        mcr_gemm_f32_8x32__avx512f_rows(rows, KC, a, LDA, bp, 32, c, LDC, rb, NULL, 0);
+        assert_close(c, want, 8 * LDC, 1e-5, 1e-5);
+        free(a), free(bp), free(c), free(rb);
+    }
 #endif
 }
 
