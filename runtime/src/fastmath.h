@@ -53,6 +53,7 @@ static inline float mcr_exp(float a)
     scale.i = ((int)n + 127) << 23;
     return e * scale.f;
 }
+
 /* Sums in double over 8 interleaved partial sums: a fixed order the compiler may keep in
  * vector lanes (one running sum is a sequential chain it may not reorder). */
 static inline double mcr_sum_f64(const float *x, long n)
@@ -82,6 +83,7 @@ static inline double mcr_sumsq_dev_f64(const float *x, long n, double mean)
     for (int j = 0; j < 8; j++) s += acc[j];
     return s;
 }
+
 /* max of x[0..n), n >= 1, over 16 interleaved partial maxima (vectorizes; see above). */
 static inline float mcr_max_f32(const float *x, long n)
 {
@@ -95,4 +97,5 @@ static inline float mcr_max_f32(const float *x, long n)
     for (int j = 0; j < 16; j++) m = acc[j] > m ? acc[j] : m;
     return m;
 }
+
 #endif
