@@ -1,10 +1,6 @@
 /* Direct 2-D convolution over NCHW: the portable reference for every conv variant. */
+#include "internal.h"
 #include "mcr.h"
-
-/* floor(a / b) for b > 0, also for negative a (C division truncates toward zero). */
-static long floor_div(long a, long b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-
-static long clamp(long v, long lo, long hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 void mcr_conv2d_f32(const float *x, const float *w, const float *bias, float *y,
                     long n, long c, long h, long wd, long k, long oh, long ow,
@@ -28,8 +24,8 @@ void mcr_conv2d_f32(const float *x, const float *w, const float *bias, float *y,
                          * 0 <= ox*sw + s*dw - pl < wd. Computed once so the inner loop
                          * has no branch. */
                         const long off = s * dw - pl;
-                        const long x0 = clamp(floor_div(-off + sw - 1, sw), 0, ow);
-                        const long x1 = clamp(floor_div(wd - 1 - off, sw) + 1, x0, ow);
+                        long x0, x1;
+                        mcr_inside(off, sw, wd, ow, &x0, &x1);
                         for (long oy = 0; oy < oh; oy++) {
                             const long iy = oy * sh + r * dh - pt;
                             if (iy < 0 || iy >= h) continue;

@@ -11,6 +11,7 @@
  * floats, 55 KB), so the arena does not grow by an image-sized buffer, while each GEMM
  * still sees hundreds of columns -- enough for full register blocks. */
 #include "gemm.h"
+#include "internal.h"
 
 /* Output pixels per band: a few hundred columns keep the GEMM in full blocks. */
 #define BAND_PIXELS 512
@@ -27,11 +28,6 @@ long mcr_conv2d_gemm_scratch_floats(long c, long oh, long ow, long kh, long kw, 
 {
     return (c / groups) * kh * kw * round_up(band_rows(oh, ow) * ow, MCR_PANEL) + ow;
 }
-
-/* floor(a / b) for b > 0, also for negative a. */
-static long floor_div(long a, long b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-
-static long clamp(long v, long lo, long hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 /* rowbuf[ox] = x[base + ox * sw] for ox in [x0, x1) when the input row is inside the
  * image (inside), else 0. Indexes, not a pointer: x + base may lie before the plane,
@@ -70,8 +66,8 @@ void mcr_conv2d_gemm_f32(const float *x, const float *w, const float *bias, floa
                             const long q = (ic * kh + r) * kw + s; /* the im2col row */
                             /* Columns whose input lies inside the image. */
                             const long off = s * dw - pl;
-                            const long x0 = clamp(floor_div(-off + sw - 1, sw), 0, ow);
-                            const long x1 = clamp(floor_div(wd - 1 - off, sw) + 1, x0, ow);
+                            long x0, x1;
+                            mcr_inside(off, sw, wd, ow, &x0, &x1);
                             for (long i = 0; i < nr; i++) {
                                 const long iy = (oy0 + i) * sh + r * dh - pt;
                                 gather_row(rowbuf, xp, iy >= 0 && iy < h, iy * wd + off, x0,

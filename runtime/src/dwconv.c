@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "dwconv_ukernel.h"
+#include "internal.h"
 #include "mcr.h"
 
 long mcr_dwconv2d_scratch_floats(long oh, long ow, long kh, long kw, long sh, long sw)
@@ -37,10 +38,8 @@ static void pad_plane(const float *x, long h, long wd, float *pad, long hq, long
     for (long rp = 0; rp < sh; rp++) {
         for (long q = 0; q < sw; q++) {
             /* Columns t with 0 <= t*sw + q - pl < wd: t in [t0, t1). */
-            long t0 = 0;
-            while (t0 < wq && t0 * sw + q - pl < 0) t0++;
-            long t1 = t0;
-            while (t1 < wq && t1 * sw + q - pl < wd) t1++;
+            long t0, t1;
+            mcr_inside(q - pl, sw, wd, wq, &t0, &t1);
             for (long i = 0; i < hq; i++) {
                 float *row = pad + ((rp * sw + q) * hq + i) * wq;
                 const long iy = i * sh + rp - pt;

@@ -12,18 +12,13 @@
 #if defined(__AVX512F__)
 #include <immintrin.h>
 
-/* Always inlined, so that R and V are constants and the accumulator arrays become
- * registers (otherwise gcc keeps them on the stack: measured 4x slower). */
-#if defined(__GNUC__)
-#define INLINE __attribute__((always_inline)) static inline
-#else
-#define INLINE static inline
-#endif
+#include "internal.h"
 
 /* Output rows [oy0, oy0+R) x columns [x0, x0+16V), the last vector's lanes masked. */
-INLINE void block(const float *pad, long wq, const float *w, long kh, long kw, float bias,
-                  float *y, long ow, long oy0, long x0, const int R, const int V,
-                  const __mmask16 last)
+MCR_ALWAYS_INLINE void
+block(const float *pad, long wq, const float *w, long kh, long kw, float bias,
+      float *y, long ow, long oy0, long x0, const int R, const int V,
+      const __mmask16 last)
 {
     __m512 acc[4][4];
     for (int r = 0; r < R; r++) {
@@ -52,9 +47,10 @@ INLINE void block(const float *pad, long wq, const float *w, long kh, long kw, f
 }
 
 /* One column block of the plane, all rows: blocks of R rows, then single rows. */
-INLINE void column(const float *pad, long wq, const float *w, long kh, long kw, float bias,
-                   float *y, long oh, long ow, long x0, const int R, const int V,
-                   const __mmask16 last)
+MCR_ALWAYS_INLINE void
+column(const float *pad, long wq, const float *w, long kh, long kw, float bias,
+       float *y, long oh, long ow, long x0, const int R, const int V,
+       const __mmask16 last)
 {
     long oy = 0;
     for (; oy + R <= oh; oy += R) block(pad, wq, w, kh, kw, bias, y, ow, oy, x0, R, V, last);
@@ -63,8 +59,9 @@ INLINE void column(const float *pad, long wq, const float *w, long kh, long kw, 
 
 /* The blocks of one plane with V vectors fixed (a constant once inlined), R = 4 rows:
  * measured, 8 rows for narrower blocks spill accumulators and run slower. */
-INLINE void plane(const float *pad, long wq, const float *w, long kh, long kw, float bias,
-                  float *y, long oh, long ow, const int V)
+MCR_ALWAYS_INLINE void
+plane(const float *pad, long wq, const float *w, long kh, long kw, float bias,
+      float *y, long oh, long ow, const int V)
 {
     const int R = 4;
     for (long x0 = 0; x0 < ow; x0 += 16 * V) {

@@ -6,13 +6,7 @@
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
-/* Always inlined, so that R and V are constants and the accumulator arrays become
- * registers. */
-#if defined(__GNUC__)
-#define INLINE __attribute__((always_inline)) static inline
-#else
-#define INLINE static inline
-#endif
+#include "internal.h"
 
 /* Lanes [0, n) of a vector set, for masked stores. */
 static __m256i lanes(long n)
@@ -22,9 +16,10 @@ static __m256i lanes(long n)
 }
 
 /* Output rows [oy0, oy0+R) x columns [x0, x0+8V), the last vector's lanes masked. */
-INLINE void block(const float *pad, long wq, const float *w, long kh, long kw, float bias,
-                  float *y, long ow, long oy0, long x0, const int R, const int V,
-                  const __m256i last)
+MCR_ALWAYS_INLINE void
+block(const float *pad, long wq, const float *w, long kh, long kw, float bias,
+      float *y, long ow, long oy0, long x0, const int R, const int V,
+      const __m256i last)
 {
     __m256 acc[4][2];
     for (int r = 0; r < R; r++) {
@@ -51,8 +46,9 @@ INLINE void block(const float *pad, long wq, const float *w, long kh, long kw, f
 }
 
 /* One column block of the plane, all rows: blocks of 4 rows, then single rows. */
-INLINE void column(const float *pad, long wq, const float *w, long kh, long kw, float bias,
-                   float *y, long oh, long ow, long x0, const int V, const __m256i last)
+MCR_ALWAYS_INLINE void
+column(const float *pad, long wq, const float *w, long kh, long kw, float bias,
+       float *y, long oh, long ow, long x0, const int V, const __m256i last)
 {
     long oy = 0;
     for (; oy + 4 <= oh; oy += 4) block(pad, wq, w, kh, kw, bias, y, ow, oy, x0, 4, V, last);

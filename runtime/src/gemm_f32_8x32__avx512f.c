@@ -8,12 +8,7 @@
 #if defined(__AVX512F__)
 #include <immintrin.h>
 
-/* Always inlined, so that `rows` is a constant and the guards below vanish. */
-#if defined(__GNUC__)
-#define INLINE __attribute__((always_inline)) static inline
-#else
-#define INLINE static inline
-#endif
+#include "internal.h"
 
 #define ROW(r)                                           \
     if ((r) < rows) {                                    \
@@ -42,7 +37,7 @@
         _mm512_storeu_ps(c + (r) * ldc + 16, c##r##1);    \
     }
 
-INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)
+MCR_ALWAYS_INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)
 {
     INIT(0)
     INIT(1)
