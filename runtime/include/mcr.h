@@ -1,11 +1,13 @@
 /*
  * mcr.h - the mobilec runtime: every kernel the generated code calls.
  *
- * Layout is ONNX's own (row-major, NCHW for images). Sizes are `long` so that a
- * 512-channel 256x256 activation never overflows an int. Pointers never alias unless a
- * kernel says so. The portable C99 versions in runtime/src/ are the specification that
- * every SIMD variant is tested against. Kernels allocate nothing; the GEMM-based ones use
- * about 48 KB of stack (packed blocks of b).
+ * Layout is ONNX's own (row-major, NCHW for images) unless a kernel says otherwise: the
+ * compiler's layout pass keeps images channels-last (NHWC) between the kernels that take
+ * it (the *_nhwc convolutions, the GEMMs, the elementwise and strided kernels). Sizes
+ * are `long` so that a 512-channel 256x256 activation never overflows an int. Pointers
+ * never alias unless a kernel says so. The portable C99 versions in runtime/src/ are the
+ * specification that every SIMD variant is tested against. Kernels allocate nothing;
+ * the GEMM-based ones use about 48 KB of stack (packed blocks of b).
  */
 #ifndef MCR_H
 #define MCR_H
@@ -82,6 +84,27 @@ void mcr_dwconv2d_f32(const float *x, const float *w, const float *bias, float *
                       float *scratch, long n, long c, long h, long wd, long mult,
                       long oh, long ow, long kh, long kw, long sh, long sw, long pt, long pl,
                       const struct mcr_epilogue *ep);
+
+/* mcr_dwconv2d_f32 over channels-last tensors (vectorized across channels): x is
+ * [n][h][wd][c], y [n][oh][ow][c*mult], w [kh][kw][c*mult], bias [c*mult] or NULL; the
+ * epilogue's residual is laid out as y. scratch holds
+ * mcr_dwconv2d_nhwc_scratch_floats(c*mult, ow, kh, kw, sw) floats. */
+long mcr_dwconv2d_nhwc_scratch_floats(long k, long ow, long kh, long kw, long sw);
+void mcr_dwconv2d_nhwc_f32(const float *x, const float *w, const float *bias, float *y,
+                           float *scratch, long n, long c, long h, long wd, long mult,
+                           long oh, long ow, long kh, long kw, long sh, long sw, long pt,
+                           long pl, const struct mcr_epilogue *ep);
+
+/* Dense conv2d (groups 1) writing channels-last y [n][oh][ow][k]; x is NHWC when x_nhwc,
+ * else NCHW. wpacked is w [kh][kw][c][k] (rows tap-major, channels innermost) viewed as
+ * [kh*kw*c][k] and packed in panels (MCR_PANEL) at compile time; otherwise as
+ * mcr_conv2d_f32. scratch holds mcr_conv2d_gemm_nhwc_scratch_floats(c, kh, kw) floats. */
+long mcr_conv2d_gemm_nhwc_scratch_floats(long c, long kh, long kw);
+void mcr_conv2d_gemm_nhwc_f32(const float *x, int x_nhwc, const float *wpacked,
+                              const float *bias, float *y, float *scratch, long n, long c,
+                              long h, long wd, long k, long oh, long ow, long kh, long kw,
+                              long sh, long sw, long pt, long pl, long dh, long dw,
+                              const struct mcr_epilogue *ep);
 
 /* mcr_conv2d_f32 as GEMMs over bands of output rows (any groups, kernel, stride,
  * padding, dilation); scratch holds mcr_conv2d_gemm_scratch_floats(...) floats. */

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "mcr.h"
+#include "../../runtime/src/dwconv_nhwc_ukernel.h"
 #include "../../runtime/src/dwconv_ukernel.h"
 #include "../../runtime/src/fastmath.h"
 #include "../../runtime/src/gemm_ukernel.h"
@@ -57,6 +58,76 @@ static void to_panels(const float *src, float *dst, long n, long ch, long hw, in
                 if (inverse) dst[nchw] = src[pan];
                 else dst[pan] = src[nchw];
             }
+}
+
+/* NCHW [n][ch][hw] <-> channels-last [n][hw][ch]. */
+static void to_nhwc(const float *src, float *dst, long n, long ch, long hw, int inverse)
+{
+    for (long b = 0; b < n; b++)
+        for (long c = 0; c < ch; c++)
+            for (long p = 0; p < hw; p++) {
+                const long nchw = (b * ch + c) * hw + p, nhwc = (b * hw + p) * ch + c;
+                if (inverse) dst[nchw] = src[nhwc];
+                else dst[nhwc] = src[nchw];
+            }
+}
+
+/* b [rows][cols] in panels of MCR_PANEL columns (mcr.h), as the compiler packs weights. */
+static float *pack_panels(const float *b, long rows, long cols)
+{
+    const long w = MCR_PANEL, np = (cols + w - 1) / w;
+    float *p = calloc((size_t)(np * rows * w), sizeof(float));
+    assert_non_null(p);
+    for (long i = 0; i < rows; i++)
+        for (long j = 0; j < cols; j++) p[(j / w) * rows * w + i * w + j % w] = b[i * cols + j];
+    return p;
+}
+
+/* The channels-last convolutions on x, the residual and the reference transposed to NHWC:
+ * depthwise (w to [kh][kw][k]) and dense (w to [kh][kw][c][k] in panels, x read both as
+ * NCHW and as NHWC). */
+static void conv_nhwc_case(const float *x, const float *wt, const float *b, const float *res,
+                           const double *ref, long n, long c, long h, long w, long k, long oh,
+                           long ow, long kh, long kw, long sh, long sw, long pt, long pl,
+                           long dh, long dw, long groups)
+{
+    const long ny = n * k * oh * ow, cg = c / groups;
+    float *xn = malloc((size_t)(n * c * h * w) * sizeof(float));
+    float *resn = malloc((size_t)ny * sizeof(float)), *yn = malloc((size_t)ny * sizeof(float));
+    float *y = malloc((size_t)ny * sizeof(float));
+    to_nhwc(x, xn, n, c, h * w, 0);
+    to_nhwc(res, resn, n, k, oh * ow, 0);
+    const struct mcr_epilogue ep = {MCR_GELU_ERF, 0.0f, 0.0f, resn};
+    if (groups == c && dh == 1 && dw == 1) {
+        float *wn = malloc((size_t)(k * kh * kw) * sizeof(float));
+        for (long oc = 0; oc < k; oc++)
+            for (long t = 0; t < kh * kw; t++) wn[t * k + oc] = wt[oc * kh * kw + t];
+        float *scratch = malloc((size_t)mcr_dwconv2d_nhwc_scratch_floats(k, ow, kh, kw, sw) *
+                                sizeof(float));
+        mcr_dwconv2d_nhwc_f32(xn, wn, b, yn, scratch, n, c, h, w, k / c, oh, ow, kh, kw, sh,
+                              sw, pt, pl, &ep);
+        to_nhwc(yn, y, n, k, oh * ow, 1);
+        assert_close(y, ref, ny, 1e-5, 1e-5);
+        free(wn), free(scratch);
+    }
+    if (groups == 1) {
+        float *wk = malloc((size_t)(k * cg * kh * kw) * sizeof(float));
+        for (long oc = 0; oc < k; oc++)
+            for (long ic = 0; ic < c; ic++)
+                for (long t = 0; t < kh * kw; t++)
+                    wk[(t * c + ic) * k + oc] = wt[(oc * c + ic) * kh * kw + t];
+        float *wp = pack_panels(wk, kh * kw * c, k);
+        float *scratch = malloc((size_t)mcr_conv2d_gemm_nhwc_scratch_floats(c, kh, kw) *
+                                sizeof(float));
+        for (int x_nhwc = 0; x_nhwc < 2; x_nhwc++) {
+            mcr_conv2d_gemm_nhwc_f32(x_nhwc ? xn : x, x_nhwc, wp, b, yn, scratch, n, c, h, w, k,
+                                     oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, &ep);
+            to_nhwc(yn, y, n, k, oh * ow, 1);
+            assert_close(y, ref, ny, 1e-5, 1e-5);
+        }
+        free(wk), free(wp), free(scratch);
+    }
+    free(xn), free(resn), free(yn), free(y);
 }
 
 static void conv_case(long n, long c, long h, long w, long k, long kh, long kw, long sh,
@@ -111,6 +182,8 @@ static void conv_case(long n, long c, long h, long w, long k, long kh, long kw, 
         assert_close(y, ref, n * k * oh * ow, 1e-5, 1e-5);
         free(scratch);
     }
+    conv_nhwc_case(x, wt, bias ? b : NULL, res, ref, n, c, h, w, k, oh, ow, kh, kw, sh, sw, pt,
+                   pl, dh, dw, groups);
     free(res);
     free(x), free(wt), free(b), free(y), free(ref);
 }
@@ -243,6 +316,50 @@ static void test_dwconv_rows_ukernels(void **state)
         rows_ukernel_case(mcr_dwconv_f32_rows__avx512f, oh, ow, kh, kw);
 #endif
         (void)oh, (void)ow, (void)kh, (void)kw;
+    }
+}
+
+/* Every channels-last depthwise micro-kernel this build has against the formula of its
+ * contract: channel counts below, at and past a vector (tails), rows of 1 to 17 pixels
+ * (past a pixel tile), strides 1 and 2, with and without bias. */
+static void nhwc_ukernel_case(mcr_dwconv_nhwc_ukernel fn, long k, long ow, long kh, long kw,
+                              long sw, int bias)
+{
+    const long wp = (ow - 1) * sw + kw;
+    const float *rows[7];
+    float *in = randv(kh * wp * k), *w = randv(kh * kw * k), *b = randv(k);
+    float *y = malloc((size_t)(ow * k) * sizeof(float));
+    double *want = malloc((size_t)(ow * k) * sizeof(double));
+    for (long r = 0; r < kh; r++) rows[r] = in + ((r * 5) % kh) * wp * k; /* any order */
+    for (long ox = 0; ox < ow; ox++)
+        for (long ch = 0; ch < k; ch++) {
+            double acc = bias ? b[ch] : 0.0;
+            for (long r = 0; r < kh; r++)
+                for (long s = 0; s < kw; s++)
+                    acc += (double)w[(r * kw + s) * k + ch] * rows[r][(ox * sw + s) * k + ch];
+            want[ox * k + ch] = acc;
+        }
+    fn(rows, kh, kw, sw, w, bias ? b : NULL, y, ow, k);
+    assert_close(y, want, ow * k, 1e-5, 1e-5);
+    free(in), free(w), free(b), free(y), free(want);
+}
+
+static void test_dwconv_nhwc_ukernels(void **state)
+{
+    (void)state;
+    const long shapes[][6] = {{64, 8, 7, 7, 1, 1}, {37, 17, 3, 3, 1, 0}, {16, 1, 3, 3, 2, 1},
+                              {5, 9, 7, 7, 2, 1},  {24, 16, 1, 5, 1, 1}, {1, 3, 3, 3, 1, 0},
+                              {80, 13, 3, 3, 2, 1}};
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        const long *v = shapes[t];
+        nhwc_ukernel_case(mcr_dwconv_nhwc_f32_1x1__scalar, v[0], v[1], v[2], v[3], v[4], (int)v[5]);
+#if defined(__AVX2__) && defined(__FMA__)
+        nhwc_ukernel_case(mcr_dwconv_nhwc_f32_8x8__fma3, v[0], v[1], v[2], v[3], v[4], (int)v[5]);
+#endif
+#if defined(__AVX512F__)
+        nhwc_ukernel_case(mcr_dwconv_nhwc_f32_8x16__avx512f, v[0], v[1], v[2], v[3], v[4],
+                          (int)v[5]);
+#endif
     }
 }
 
@@ -671,7 +788,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv2d),      cmocka_unit_test(test_conv1x1),
         cmocka_unit_test(test_dwconv_ukernels), cmocka_unit_test(test_gemm_ukernels),
-        cmocka_unit_test(test_dwconv_rows_ukernels),
+        cmocka_unit_test(test_dwconv_rows_ukernels), cmocka_unit_test(test_dwconv_nhwc_ukernels),
         cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_binary_broadcast), cmocka_unit_test(test_unary),
         cmocka_unit_test(test_softmax),     cmocka_unit_test(test_layernorm),

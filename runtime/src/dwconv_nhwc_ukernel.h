@@ -1,0 +1,39 @@
+/* Channels-last depthwise micro-kernels (internal to the runtime), one file per variant,
+ * named dwconv_nhwc_f32_<pixels>x<channels>__<isa>, each computing one output row:
+ *
+ *   y[ox*k + ch] = bias[ch] + sum over r < kh, s < kw of
+ *                  w[(r*kw + s)*k + ch] * rows[r][(ox*sw + s)*k + ch],
+ *
+ * for ox < ow, ch < k, summed in tap order; bias may be NULL (0). rows[r] is input row r
+ * of the window, zero-padded and with its channels already repeated `mult` times
+ * (dwconv_nhwc.c), so that every tap of every output channel is a unit-stride read.
+ * Vectorized across channels: a tile is <pixels> output pixels x <channels> channels, each
+ * weight vector loaded once per tap for all pixels of the tile. Every variant is tested
+ * against the scalar one and against mcr_conv2d_f32 (tests/runtime/test_kernels.c). */
+#ifndef MCR_DWCONV_NHWC_UKERNEL_H
+#define MCR_DWCONV_NHWC_UKERNEL_H
+
+#define MCR_DWCONV_NHWC_ARGS                                                           \
+    const float *const *rows, long kh, long kw, long sw, const float *w, const float *bias, \
+        float *y, long ow, long k
+
+typedef void (*mcr_dwconv_nhwc_ukernel)(MCR_DWCONV_NHWC_ARGS);
+
+void mcr_dwconv_nhwc_f32_1x1__scalar(MCR_DWCONV_NHWC_ARGS);
+#if defined(__AVX2__) && defined(__FMA__)
+void mcr_dwconv_nhwc_f32_8x8__fma3(MCR_DWCONV_NHWC_ARGS);
+#endif
+#if defined(__AVX512F__)
+void mcr_dwconv_nhwc_f32_8x16__avx512f(MCR_DWCONV_NHWC_ARGS);
+#endif
+
+/* The variant the build's ISA flags allow: the widest. */
+#if defined(__AVX512F__)
+#define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_8x16__avx512f
+#elif defined(__AVX2__) && defined(__FMA__)
+#define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_8x8__fma3
+#else
+#define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_1x1__scalar
+#endif
+
+#endif
