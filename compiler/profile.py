@@ -11,12 +11,15 @@ from .ir import Node
 def kernel_label(node: Node) -> str:
     """A short name grouping calls of one kernel on like shapes, e.g. 'dwconv2d 7x7/2 x2'."""
     a = node.attrs
-    if node.op == "dwconv2d":
+    if node.op in ("dwconv2d", "dwconv2d_nhwc"):
         mult = f" x{a['mult']}" if a["mult"] > 1 else ""
-        return f"dwconv2d {a['kh']}x{a['kw']}/{a['sh']}{mult}"
-    if node.op == "conv2d_gemm":
+        return f"{node.op} {a['kh']}x{a['kw']}/{a['sh']}{mult}"
+    if node.op in ("conv2d_gemm", "conv2d_gemm_nhwc"):
         grouped = " grouped" if a["groups"] > 1 else ""
-        return f"conv2d_gemm {a['kh']}x{a['kw']}/{a['sh']}{grouped}"
+        return f"{node.op} {a['kh']}x{a['kw']}/{a['sh']}{grouped}"
+    if node.op == "matmul_packed" and a.get("pointwise"):  # a 1x1 conv over NHWC
+        return "conv1x1 nhwc" + (f" +{str(a['act']).removeprefix('MCR_').lower()}"
+                                 if a.get("act") else "")
     if node.op in ("unary", "binary"):
         return f"{node.op} {str(a['op']).removeprefix('MCR_').lower()}"
     if node.op in ("conv1x1", "matmul", "matmul_packed") and a.get("act"):
@@ -29,9 +32,9 @@ def kernel_macs(node: Node) -> int:
     a = node.attrs
     if node.op == "conv1x1":
         return a["n"] * a["k"] * a["c"] * a["hw"]
-    if node.op == "dwconv2d":
+    if node.op in ("dwconv2d", "dwconv2d_nhwc"):
         return a["n"] * a["c"] * a["mult"] * a["oh"] * a["ow"] * a["kh"] * a["kw"]
-    if node.op == "conv2d_gemm":
+    if node.op in ("conv2d_gemm", "conv2d_gemm_nhwc"):
         return a["n"] * a["k"] * (a["c"] // a["groups"]) * a["kh"] * a["kw"] * a["oh"] * a["ow"]
     if node.op == "matmul":
         return len(a["offsets"]) * a["m"] * a["k"] * a["n"]

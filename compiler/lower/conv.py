@@ -114,6 +114,17 @@ def dwconv_scratch_floats(oh: int, ow: int, kh: int, kw: int, sh: int, sw: int) 
     return sh * sw * hq * wq + oh * wq + 2 * DWCONV_TILE_MAX
 
 
+def dwconv_nhwc_scratch_floats(k: int, ow: int, kh: int, kw: int, sw: int) -> int:
+    return (kh + 1) * ((ow - 1) * sw + kw) * k
+
+
+GEMM_NHWC_BAND = 128  # BAND in conv_gemm_nhwc.c
+
+
+def conv_gemm_nhwc_scratch_floats(c: int, kh: int, kw: int) -> int:
+    return GEMM_NHWC_BAND * kh * kw * c
+
+
 def conv_gemm_scratch_floats(c: int, oh: int, ow: int, kh: int, kw: int, groups: int) -> int:
     rows = max(1, min(oh, GEMM_BAND_PIXELS // ow))
     panels = -(-rows * ow // PANEL)

@@ -40,7 +40,9 @@ def lower_transpose(node: Node, graph: Graph) -> list[Node]:
     st = contiguous_strides(x.shape)
     out_shape = [x.shape[p] for p in perm]
     piece = copy_piece(0, out_shape, 0, contiguous_strides(out_shape), 0, [st[p] for p in perm])
-    return [copy(node, [node.inputs[0]], node.outputs[0], [piece])]
+    call = copy(node, [node.inputs[0]], node.outputs[0], [piece])
+    call.attrs["transpose"] = perm  # the layout pass may make it a view
+    return [call]
 
 
 def lower_slice(node: Node, graph: Graph) -> list[Node]:

@@ -60,7 +60,7 @@ def lower_reduce(node: Node, graph: Graph) -> list[Node]:
     if axes == list(range(axes[0], axes[-1] + 1)):
         return [kernel("reduce", node, [node.inputs[0]], [node.outputs[0]], op=op,
                        outer=prod(x.shape[:axes[0]]), r=prod(x.shape[axes[0]:axes[-1] + 1]),
-                       inner=prod(x.shape[axes[-1] + 1:]))]
+                       inner=prod(x.shape[axes[-1] + 1:]), axes=axes)]
     # Scattered axes: gather them last with one transpose copy, then reduce the rows.
     kept = [d for d in range(rank) if d not in axes]
     perm = kept + axes
@@ -70,7 +70,8 @@ def lower_reduce(node: Node, graph: Graph) -> list[Node]:
     return [copy(node, [node.inputs[0]], tmp,
                  [copy_piece(0, moved, 0, contiguous_strides(moved), 0, [xs[p] for p in perm])]),
             kernel("reduce", node, [tmp], [node.outputs[0]], op=op,
-                   outer=prod(moved[:len(kept)]), r=prod(moved[len(kept):]), inner=1)]
+                   outer=prod(moved[:len(kept)]), r=prod(moved[len(kept):]), inner=1,
+                   axes=list(range(len(kept), rank)))]
 
 
 LOWERINGS = {"AveragePool": lower_pool, "MaxPool": lower_pool,

@@ -37,7 +37,9 @@ static void fill_row(float *dst, const float *xrow, long wd, long c, long mult, 
         for (long t = t0; t < t1; t++) {
             const float *xp = xrow + (t - pl) * c;
             float *dp = dst + t * k;
-            for (long oc = 0; oc < k; oc++) dp[oc] = xp[oc / mult];
+            for (long ic = 0; ic < c; ic++) {
+                for (long m = 0; m < mult; m++) dp[ic * mult + m] = xp[ic];
+            }
         }
     }
     memset(dst + t1 * k, 0, (size_t)((wp - t1) * k) * sizeof(float));

@@ -1,29 +1,48 @@
-/* Reductions over the middle axis of [outer][r][inner]; global pooling is one of them. */
+/* Reductions over the middle axis of [outer][r][inner]; global pooling is one of them.
+ *
+ * The r rows are walked in order, each adding into a chunk of `inner` accumulators: a
+ * unit-stride loop that vectorizes, where walking one column at a time would stride
+ * through the whole tensor once per column (a channels-last global pool: r = pixels,
+ * inner = channels). */
 #include <math.h>
 
 #include "mcr.h"
 
+/* Accumulators per chunk of inner (on the stack). */
+#define CHUNK 256
+
 void mcr_reduce_f32(enum mcr_reduce_op op, const float *x, float *y,
                     long outer, long r, long inner)
 {
+    /* Sums accumulate in double: global pools over 64x64 maps are long sums. */
+    double acc[CHUNK];
     for (long o = 0; o < outer; o++) {
-        for (long i = 0; i < inner; i++) {
-            const float *p = x + o * r * inner + i;
-            /* Accumulate sums in double: global pools over 64x64 maps are long sums. */
+        for (long i0 = 0; i0 < inner; i0 += CHUNK) {
+            const long ni = inner - i0 < CHUNK ? inner - i0 : CHUNK;
+            const float *p = x + o * r * inner + i0;
             /* An empty max is -inf and an empty min +inf (ONNX's identities). */
-            double acc = (op == MCR_REDUCE_MEAN || op == MCR_REDUCE_SUM) ? 0.0
-                         : r > 0 ? p[0] : (op == MCR_REDUCE_MAX ? -INFINITY : INFINITY);
+            for (long i = 0; i < ni; i++) {
+                acc[i] = (op == MCR_REDUCE_MEAN || op == MCR_REDUCE_SUM) ? 0.0
+                         : r > 0 ? p[i] : (op == MCR_REDUCE_MAX ? -INFINITY : INFINITY);
+            }
             for (long j = 0; j < r; j++) {
-                const float v = p[j * inner];
-                switch (op) {
+                const float *row = p + j * inner;
+                switch (op) { /* outside the inner loops, so that each vectorizes */
                 case MCR_REDUCE_MEAN:
-                case MCR_REDUCE_SUM: acc += v; break;
-                case MCR_REDUCE_MAX: acc = v > acc ? v : acc; break;
-                case MCR_REDUCE_MIN: acc = v < acc ? v : acc; break;
+                case MCR_REDUCE_SUM:
+                    for (long i = 0; i < ni; i++) acc[i] += row[i];
+                    break;
+                case MCR_REDUCE_MAX:
+                    for (long i = 0; i < ni; i++) acc[i] = row[i] > acc[i] ? row[i] : acc[i];
+                    break;
+                case MCR_REDUCE_MIN:
+                    for (long i = 0; i < ni; i++) acc[i] = row[i] < acc[i] ? row[i] : acc[i];
+                    break;
                 }
             }
-            if (op == MCR_REDUCE_MEAN) acc /= (double)r;
-            y[o * inner + i] = (float)acc;
+            for (long i = 0; i < ni; i++) {
+                y[o * inner + i0 + i] = (float)(op == MCR_REDUCE_MEAN ? acc[i] / (double)r : acc[i]);
+            }
         }
     }
 }

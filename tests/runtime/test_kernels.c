@@ -665,23 +665,26 @@ static void test_channel_affine(void **state)
 static void test_reduce(void **state)
 {
     (void)state;
-    enum { O = 3, R = 11, I = 4 };
-    float *x = randv(O * R * I), y[O * I];
-    double ref[O * I];
-    for (int op = MCR_REDUCE_MEAN; op <= MCR_REDUCE_MIN; op++) {
-        for (long o = 0; o < O; o++)
-            for (long i = 0; i < I; i++) {
-                double acc = op <= MCR_REDUCE_SUM ? 0 : x[o * R * I + i];
-                for (long r = 0; r < R; r++) {
-                    const double v = x[(o * R + r) * I + i];
-                    if (op <= MCR_REDUCE_SUM) acc += v;
-                    else if (op == MCR_REDUCE_MAX) acc = fmax(acc, v);
-                    else acc = fmin(acc, v);
+    /* inner 4, and 300: past one chunk of accumulators (a channels-last global pool). */
+    enum { O = 3, R = 11, IMAX = 300 };
+    float *x = randv(O * R * IMAX), y[O * IMAX];
+    double ref[O * IMAX];
+    for (long I = 4; I <= IMAX; I += IMAX - 4) {
+        for (int op = MCR_REDUCE_MEAN; op <= MCR_REDUCE_MIN; op++) {
+            for (long o = 0; o < O; o++)
+                for (long i = 0; i < I; i++) {
+                    double acc = op <= MCR_REDUCE_SUM ? 0 : x[o * R * I + i];
+                    for (long r = 0; r < R; r++) {
+                        const double v = x[(o * R + r) * I + i];
+                        if (op <= MCR_REDUCE_SUM) acc += v;
+                        else if (op == MCR_REDUCE_MAX) acc = fmax(acc, v);
+                        else acc = fmin(acc, v);
+                    }
+                    ref[o * I + i] = op == MCR_REDUCE_MEAN ? acc / R : acc;
                 }
-                ref[o * I + i] = op == MCR_REDUCE_MEAN ? acc / R : acc;
-            }
-        mcr_reduce_f32((enum mcr_reduce_op)op, x, y, O, R, I);
-        assert_close(y, ref, O * I, 1e-6, 1e-6);
+            mcr_reduce_f32((enum mcr_reduce_op)op, x, y, O, R, I);
+            assert_close(y, ref, O * I, 1e-6, 1e-6);
+        }
     }
     /* Empty reductions: sum 0, max -inf, min +inf, and no read of x. */
     mcr_reduce_f32(MCR_REDUCE_SUM, NULL, y, 1, 0, 2);
