@@ -3,6 +3,7 @@ onnxruntime."""
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,24 @@ from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from compiler.frontend import import_graph  # noqa: E402
 from compiler.pipeline import compile_graph  # noqa: E402
+from compiler.ir import Node  # noqa: E402
 from compiler.verify import build_driver, compare, onnxruntime_session, run_driver  # noqa: E402
+
+# The layout pass's kernels under the names of the kernels they stand for.
+AS_LOWERED = {"conv2d_gemm_nhwc": "conv2d_gemm", "dwconv2d_nhwc": "dwconv2d"}
+
+
+def kernel_counts(nodes: list[Node]) -> Counter[str]:
+    """Kernel calls per kind as lowering made them, for the tests of the passes before
+    the layout pass: views and the layout's reorders left out, the channels-last kernels
+    under their lowered names (a 1x1 conv over NHWC, a GEMM, as conv1x1)."""
+    out: Counter[str] = Counter()
+    for n in nodes:
+        if n.op == "alias" or n.attrs.get("reorder"):
+            continue
+        pointwise = n.op == "matmul_packed" and n.attrs.get("pointwise")
+        out["conv1x1" if pointwise else AS_LOWERED.get(n.op, n.op)] += 1
+    return out
 
 
 def run_both(model: onnx.ModelProto, inputs: list[np.ndarray], tmp: Path,

@@ -122,12 +122,13 @@ def test_output_is_deterministic_and_report_is_true(tmp_path: Path) -> None:
         outs.append((c.read_bytes(), c.with_suffix(".h").read_bytes()))
     assert outs[0] == outs[1]
     report = json.loads((tmp_path / "r0.json").read_text())
-    # The ReLU is fused into the first conv; its result and the conv's scratch (the im2col
-    # band: 2 channels x 3x3 taps x 25 pixels padded to one 32-pixel panel, and a row
-    # buffer of 5) are the tensors in the arena (y goes to the caller's output buffer),
-    # each 64-byte aligned.
-    assert [k["op"] for k in report["kernels"]] == ["conv2d_gemm", "conv1x1"]
-    assert report["arena_bytes"] == sum(b + (-b % 64) for b in (4 * 5 * 5 * 4, (2 * 9 * 32 + 5) * 4))
+    # The ReLU is fused into the first conv, which writes channels-last; the 1x1 conv is a
+    # GEMM over its pixels, and a reorder copies its result to y (NCHW, the caller's
+    # output buffer). The arena holds the first conv's result and its scratch (the im2col
+    # band: 128 pixels x 2 channels x 3x3 taps), each 64-byte aligned; the second conv's
+    # result reuses the scratch's bytes.
+    assert [k["op"] for k in report["kernels"]] == ["conv2d_gemm_nhwc", "matmul_packed", "copy"]
+    assert report["arena_bytes"] == sum(b + (-b % 64) for b in (4 * 5 * 5 * 4, 128 * 2 * 9 * 4))
     assert report["lower_bound_bytes"] <= report["arena_bytes"]
     header = outs[0][1].decode()
     assert "int cr_run(const float *input, float *output, void *arena);" in header

@@ -12,7 +12,7 @@ from onnx import helper
 
 from compiler.frontend import import_graph
 from compiler.pipeline import compile_graph
-from helpers import assert_matches, build_model as build
+from helpers import assert_matches, build_model as build, kernel_counts
 
 rng = np.random.default_rng(11)
 N = helper.make_node
@@ -46,7 +46,7 @@ def test_fused(workdir: Path, name: str) -> None:
     assert_matches(m, [rng.standard_normal(s).astype(np.float32) for _, s in inputs], workdir)
     onnx.save(m, str(workdir / "m.onnx"))
     c = compile_graph(import_graph(str(workdir / "m.onnx"), name="m"), "m")
-    assert Counter(n.op for n in c.graph.nodes if n.op != "alias") == Counter(expect)
+    assert kernel_counts(c.graph.nodes) == Counter(expect)
 
 
 def test_result_read_elsewhere_is_not_fused(workdir: Path) -> None:
@@ -55,4 +55,4 @@ def test_result_read_elsewhere_is_not_fused(workdir: Path) -> None:
     assert_matches(m, [rng.standard_normal((1, 2, 4, 4)).astype(np.float32)], workdir)
     onnx.save(m, str(workdir / "m.onnx"))
     c = compile_graph(import_graph(str(workdir / "m.onnx"), name="m"), "m")
-    assert Counter(n.op for n in c.graph.nodes) == Counter({"conv1x1": 1, "unary": 1})
+    assert kernel_counts(c.graph.nodes) == Counter({"conv1x1": 1, "unary": 1})

@@ -13,7 +13,7 @@ from onnx import helper
 
 from compiler.frontend import import_graph
 from compiler.pipeline import compile_graph
-from helpers import assert_matches, build_model as build
+from helpers import assert_matches, build_model as build, kernel_counts
 
 rng = np.random.default_rng(5)
 
@@ -21,7 +21,7 @@ rng = np.random.default_rng(5)
 def kernel_kinds(m: onnx.ModelProto, tmp: Path) -> Counter[str]:
     onnx.save(m, str(tmp / "m.onnx"))
     c = compile_graph(import_graph(str(tmp / "m.onnx"), name="m"), "m")
-    return Counter(n.op for n in c.graph.nodes if n.op != "alias")
+    return kernel_counts(c.graph.nodes)
 
 
 N = helper.make_node

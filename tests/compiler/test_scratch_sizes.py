@@ -8,7 +8,8 @@ from pathlib import Path
 
 from compiler.build import RUNTIME, cc, runtime_library
 from compiler.lower.attention import attention_scratch_floats
-from compiler.lower.conv import conv_gemm_scratch_floats, dwconv_scratch_floats
+from compiler.lower.conv import (conv_gemm_nhwc_scratch_floats, conv_gemm_scratch_floats,
+                                 dwconv_nhwc_scratch_floats, dwconv_scratch_floats)
 
 SHAPES = [  # c, oh, ow, kh, kw, sh, sw, groups
     (3, 128, 128, 3, 3, 2, 2, 1), (64, 64, 64, 7, 7, 1, 1, 64), (64, 32, 32, 7, 7, 2, 2, 64),
@@ -22,6 +23,8 @@ def test_scratch_formulas_match_the_runtime(tmp_path: Path) -> None:
         calls.append(f'printf("%ld %ld\\n", mcr_dwconv2d_scratch_floats({oh}, {ow}, {kh}, {kw}, '
                      f'{sh}, {sw}), mcr_conv2d_gemm_scratch_floats({c}, {oh}, {ow}, {kh}, {kw}, '
                      f'{g}));')
+        calls.append(f'printf("%ld %ld\\n", mcr_dwconv2d_nhwc_scratch_floats({c}, {ow}, {kh}, '
+                     f'{kw}, {sw}), mcr_conv2d_gemm_nhwc_scratch_floats({c}, {kh}, {kw}));')
     for m, n in ((197, 197), (64, 64), (5, 300)):
         calls.append(f'printf("%ld\\n", mcr_attention_scratch_floats({m}, {n}));')
     src = tmp_path / "sizes.c"
@@ -32,7 +35,8 @@ def test_scratch_formulas_match_the_runtime(tmp_path: Path) -> None:
                     str(runtime_library("generic")), "-lm", "-o", str(exe)], check=True)
     out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()
     want = list(itertools.chain.from_iterable(
-        (dwconv_scratch_floats(oh, ow, kh, kw, sh, sw), conv_gemm_scratch_floats(c, oh, ow, kh, kw, g))
+        (dwconv_scratch_floats(oh, ow, kh, kw, sh, sw), conv_gemm_scratch_floats(c, oh, ow, kh, kw, g),
+         dwconv_nhwc_scratch_floats(c, ow, kh, kw, sw), conv_gemm_nhwc_scratch_floats(c, kh, kw))
         for c, oh, ow, kh, kw, sh, sw, g in SHAPES))
     want += [attention_scratch_floats(m, n) for m, n in ((197, 197), (64, 64), (5, 300))]
     assert [int(v) for v in out] == want
