@@ -1,8 +1,8 @@
 /* Channels-last depthwise micro-kernel, AVX-512F (dwconv_nhwc_ukernel.h): tiles of 8
  * pixels x 16 channels, 8 zmm accumulators -- enough independent FMA chains for two FMA
- * ports -- and one weight load per tap for the 8 pixels. For stride 1 and kernel widths
- * 3 and 7 (all of MobileCLIP's), the tile slides along the row instead, loading each
- * input vector once: 64x64 planes of 64 channels, 7x7, in L1: 100 -> 208 GFLOP/s. The
+ * ports -- and one weight load per tap for the 8 pixels. For strides 1 and 2 and kernel
+ * widths 3 and 7 (all of MobileCLIP's), the tile slides along the row instead, loading
+ * each input vector once: 64x64 planes of 64 channels, 7x7, in L1: 100 -> 208 GFLOP/s. The
  * last channels (k % 16) go through masked loads and stores, the last pixels (ow % 8)
  * one at a time. */
 #include "dwconv_nhwc_ukernel.h"
@@ -34,31 +34,32 @@ MCR_ALWAYS_INLINE void tile(long np, __mmask16 mask, const float *const *rows, l
     for (long i = 0; i < np; i++) _mm512_mask_storeu_ps(y + (ox + i) * k + ch, mask, acc[i]);
 }
 
-/* Stride 1, kw a constant (3 or 7): each input vector of a row is loaded once for all
- * the tile's pixels that read it (8 + kw - 1 loads instead of 8 * kw), the row's kw
- * weight vectors held in registers. */
-MCR_ALWAYS_INLINE void tile_s1(long kwc, __mmask16 mask, const float *const *rows, long kh,
-                               const float *w, const float *bias, float *y, long ox, long ch,
-                               long k)
+/* Stride and width constants (1 or 2; 3 or 7): each input vector of a row is loaded once
+ * for all the tile's pixels that read it ((8-1)*swc + kwc loads instead of 8*kwc), the
+ * row's kwc weight vectors held in registers. */
+MCR_ALWAYS_INLINE void tile_slide(long kwc, long swc, __mmask16 mask, const float *const *rows,
+                                  long kh, const float *w, const float *bias, float *y, long ox,
+                                  long ch, long k)
 {
     __m512 acc[8], wv[7];
     const __m512 b0 = bias ? _mm512_maskz_loadu_ps(mask, bias + ch) : _mm512_setzero_ps();
     for (long i = 0; i < 8; i++) acc[i] = b0;
     for (long r = 0; r < kh; r++) {
-        const float *row = rows[r] + ox * k + ch;
+        const float *row = rows[r] + ox * swc * k + ch;
         /* Unrolled whole, so that wv[] and acc[] are registers (gcc's default unrolling
-         * stops short of 14 iterations). */
+         * stops short of these trip counts). */
 #pragma GCC unroll 8
         for (long s = 0; s < kwc; s++) wv[s] = _mm512_maskz_loadu_ps(mask, w + (r * kwc + s) * k + ch);
-#pragma GCC unroll 16
-        for (long j = 0; j < 8 + kwc - 1; j++) {
+#pragma GCC unroll 24
+        for (long j = 0; j < 7 * swc + kwc; j++) {
             __m512 xv = _mm512_maskz_loadu_ps(mask, row + j * k);
-            /* Keep xv in a register: else gcc folds the load into each of its kw FMAs,
-             * and the loads (not the FMAs) bound the speed. */
+            /* Keep xv in a register: else gcc folds the load into each of its FMAs, and
+             * the loads (not the FMAs) bound the speed. */
             __asm__("" : "+v"(xv));
 #pragma GCC unroll 8
             for (long i = 0; i < 8; i++) {
-                if (j - i >= 0 && j - i < kwc) acc[i] = _mm512_fmadd_ps(wv[j - i], xv, acc[i]);
+                const long s = j - i * swc;
+                if (s >= 0 && s < kwc) acc[i] = _mm512_fmadd_ps(wv[s], xv, acc[i]);
             }
         }
     }
@@ -73,9 +74,13 @@ MCR_ALWAYS_INLINE void column(__mmask16 mask, const float *const *rows, long kh,
 {
     long ox = 0;
     if (sw == 1 && kw == 3) {
-        for (; ox + 8 <= ow; ox += 8) tile_s1(3, mask, rows, kh, w, bias, y, ox, ch, k);
+        for (; ox + 8 <= ow; ox += 8) tile_slide(3, 1, mask, rows, kh, w, bias, y, ox, ch, k);
     } else if (sw == 1 && kw == 7) {
-        for (; ox + 8 <= ow; ox += 8) tile_s1(7, mask, rows, kh, w, bias, y, ox, ch, k);
+        for (; ox + 8 <= ow; ox += 8) tile_slide(7, 1, mask, rows, kh, w, bias, y, ox, ch, k);
+    } else if (sw == 2 && kw == 3) {
+        for (; ox + 8 <= ow; ox += 8) tile_slide(3, 2, mask, rows, kh, w, bias, y, ox, ch, k);
+    } else if (sw == 2 && kw == 7) {
+        for (; ox + 8 <= ow; ox += 8) tile_slide(7, 2, mask, rows, kh, w, bias, y, ox, ch, k);
     } else {
         for (; ox + 8 <= ow; ox += 8) tile(8, mask, rows, kh, kw, sw, w, bias, y, ox, ch, k);
     }

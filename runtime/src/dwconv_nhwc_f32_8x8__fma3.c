@@ -1,6 +1,6 @@
 /* Channels-last depthwise micro-kernel, AVX2+FMA (dwconv_nhwc_ukernel.h): tiles of 8
  * pixels x 8 channels in 8 ymm accumulators, one weight load per tap for the 8 pixels.
- * For stride 1 and kernel widths 3 and 7, tiles of 4 pixels slide along the row instead,
+ * For strides 1 and 2 and kernel widths 3 and 7, tiles of 4 pixels slide along the row,
  * loading each input vector once (4 accumulators + 7 weights + 1 input: 12 of the 16
  * ymm registers). The last channels (k % 8) go through masked loads and stores, the last
  * pixels one at a time. */
@@ -38,26 +38,27 @@ MCR_ALWAYS_INLINE void tile(long np, int masked, __m256i mask, const float *cons
     for (long i = 0; i < np; i++) STORE(y + (ox + i) * k + ch, acc[i]);
 }
 
-/* Stride 1, kw a constant (3 or 7): 4 pixels, each input vector loaded once. */
-MCR_ALWAYS_INLINE void tile_s1(long kwc, int masked, __m256i mask, const float *const *rows,
-                               long kh, const float *w, const float *bias, float *y, long ox,
-                               long ch, long k)
+/* Stride and width constants (1 or 2; 3 or 7): 4 pixels, each input vector loaded once. */
+MCR_ALWAYS_INLINE void tile_slide(long kwc, long swc, int masked, __m256i mask,
+                                  const float *const *rows, long kh, const float *w,
+                                  const float *bias, float *y, long ox, long ch, long k)
 {
     __m256 acc[4], wv[7];
     const __m256 b0 = bias ? LOAD(bias + ch) : _mm256_setzero_ps();
     for (long i = 0; i < 4; i++) acc[i] = b0;
     for (long r = 0; r < kh; r++) {
-        const float *row = rows[r] + ox * k + ch;
+        const float *row = rows[r] + ox * swc * k + ch;
         /* Unrolled whole, so that wv[] and acc[] are registers. */
 #pragma GCC unroll 8
         for (long s = 0; s < kwc; s++) wv[s] = LOAD(w + (r * kwc + s) * k + ch);
 #pragma GCC unroll 16
-        for (long j = 0; j < 4 + kwc - 1; j++) {
+        for (long j = 0; j < 3 * swc + kwc; j++) {
             __m256 xv = LOAD(row + j * k);
             __asm__("" : "+x"(xv)); /* one load, not one folded into each FMA */
 #pragma GCC unroll 4
             for (long i = 0; i < 4; i++) {
-                if (j - i >= 0 && j - i < kwc) acc[i] = _mm256_fmadd_ps(wv[j - i], xv, acc[i]);
+                const long s = j - i * swc;
+                if (s >= 0 && s < kwc) acc[i] = _mm256_fmadd_ps(wv[s], xv, acc[i]);
             }
         }
     }
@@ -70,10 +71,13 @@ MCR_ALWAYS_INLINE void column(int masked, __m256i mask, const float *const *rows
                               long ow, long ch, long k)
 {
     long ox = 0;
-    if (sw == 1 && kw == 3) {
-        for (; ox + 4 <= ow; ox += 4) tile_s1(3, masked, mask, rows, kh, w, bias, y, ox, ch, k);
-    } else if (sw == 1 && kw == 7) {
-        for (; ox + 4 <= ow; ox += 4) tile_s1(7, masked, mask, rows, kh, w, bias, y, ox, ch, k);
+    if ((sw == 1 || sw == 2) && (kw == 3 || kw == 7)) {
+        for (; ox + 4 <= ow; ox += 4) {
+            if (sw == 1 && kw == 3) tile_slide(3, 1, masked, mask, rows, kh, w, bias, y, ox, ch, k);
+            else if (sw == 1) tile_slide(7, 1, masked, mask, rows, kh, w, bias, y, ox, ch, k);
+            else if (kw == 3) tile_slide(3, 2, masked, mask, rows, kh, w, bias, y, ox, ch, k);
+            else tile_slide(7, 2, masked, mask, rows, kh, w, bias, y, ox, ch, k);
+        }
     } else {
         for (; ox + 8 <= ow; ox += 8) tile(8, masked, mask, rows, kh, kw, sw, w, bias, y, ox, ch, k);
     }

@@ -19,7 +19,7 @@
 
 typedef void (*mcr_dwconv_nhwc_ukernel)(MCR_DWCONV_NHWC_ARGS);
 
-void mcr_dwconv_nhwc_f32_1x1__scalar(MCR_DWCONV_NHWC_ARGS);
+void mcr_dwconv_nhwc_f32_4x8__scalar(MCR_DWCONV_NHWC_ARGS);
 #if defined(__AVX2__) && defined(__FMA__)
 void mcr_dwconv_nhwc_f32_8x8__fma3(MCR_DWCONV_NHWC_ARGS);
 #endif
@@ -33,7 +33,7 @@ void mcr_dwconv_nhwc_f32_8x16__avx512f(MCR_DWCONV_NHWC_ARGS);
 #elif defined(__AVX2__) && defined(__FMA__)
 #define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_8x8__fma3
 #else
-#define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_1x1__scalar
+#define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_4x8__scalar
 #endif
 
 #endif

@@ -352,7 +352,7 @@ static void test_dwconv_nhwc_ukernels(void **state)
                               {80, 13, 3, 3, 2, 1}};
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
         const long *v = shapes[t];
-        nhwc_ukernel_case(mcr_dwconv_nhwc_f32_1x1__scalar, v[0], v[1], v[2], v[3], v[4], (int)v[5]);
+        nhwc_ukernel_case(mcr_dwconv_nhwc_f32_4x8__scalar, v[0], v[1], v[2], v[3], v[4], (int)v[5]);
 #if defined(__AVX2__) && defined(__FMA__)
         nhwc_ukernel_case(mcr_dwconv_nhwc_f32_8x8__fma3, v[0], v[1], v[2], v[3], v[4], (int)v[5]);
 #endif
