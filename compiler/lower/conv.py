@@ -82,7 +82,7 @@ def lower_conv(node: Node, graph: Graph) -> list[Node]:
     if k_sp == [1, 1] and strides == [1, 1] and not any(pads) and groups == 1:
         # Pointwise: a GEMM over pixels, the register-blocked kernel.
         return [kernel("conv1x1", node, inputs, [node.outputs[0]], n=x.shape[0], c=c, k=k,
-                       hw=h * wd, panels=0, has_bias=has_bias, **ep)]
+                       hw=h * wd, has_bias=has_bias, **ep)]
     kh, kw = k_sp
     sh, sw = strides
     if groups == c and dils == [1, 1] and kh * kw <= DWCONV_MAX_TAPS:

@@ -19,12 +19,11 @@ extern "C" {
 /* Largest tensor rank the strided kernels take (ONNX graphs here need at most 6). */
 #define MCR_MAX_RANK 8
 
-/* Panels: the one blocked layout, for the GEMM's b operand and its c. A [rows][cols]
- * matrix in panels is cols/W panels (the last zero-padded), panel q holding columns
- * [q*W, q*W + W) as `rows` rows of W floats: element (i, j) is at
- * (j / W) * rows * W + i * W + j % W, W = MCR_PANEL. Constant matmul weights are packed
- * so at compile time; activations [channels][pixels] are so between kernels that agree
- * ("pixel panels", chosen by the compiler's layout pass). */
+/* Panels: the blocked layout of the GEMM's b operand. A [rows][cols] matrix in panels is
+ * cols/W panels (the last zero-padded), panel q holding columns [q*W, q*W + W) as `rows`
+ * rows of W floats: element (i, j) is at (j / W) * rows * W + i * W + j % W,
+ * W = MCR_PANEL. Constant weights of matmuls and convolutions are packed so at compile
+ * time. */
 #define MCR_PANEL 32
 
 enum mcr_binary_op { MCR_ADD, MCR_SUB, MCR_MUL, MCR_DIV, MCR_POW, MCR_MAX, MCR_MIN };
@@ -64,15 +63,9 @@ void mcr_conv2d_f32(const float *x, const float *w, const float *bias, float *y,
                     long groups, const struct mcr_epilogue *ep);
 
 /* mcr_conv2d_f32 for a 1x1 kernel, stride 1, no padding, groups 1, over n images of c
- * channels and hw pixels (a GEMM per image, register-blocked). `panels` says which of x
- * and y are, per image, [channels][hw] in pixel panels (MCR_PANEL; hw a multiple of
- * it) instead of NCHW: the GEMM then reads x without packing it and writes y in whole
- * contiguous tiles. A residual is laid out as y. */
-#define MCR_PANELS_X 1
-#define MCR_PANELS_Y 2
+ * channels and hw pixels, NCHW (a GEMM per image, register-blocked). */
 void mcr_conv1x1_f32(const float *x, const float *w, const float *bias, float *y,
-                     long n, long c, long k, long hw, int panels,
-                     const struct mcr_epilogue *ep);
+                     long n, long c, long k, long hw, const struct mcr_epilogue *ep);
 
 /* Depthwise conv2d: c input channels, `mult` outputs per input channel (output channel
  * oc reads input channel oc / mult), w is [c*mult][1][kh][kw], dilation 1, at most

@@ -30,7 +30,9 @@ static float one(const float *const *rows, long kh, long kw, long sw, const floa
 {
     float acc = bias ? bias[ch] : 0.0f;
     for (long r = 0; r < kh; r++)
-        for (long s = 0; s < kw; s++) acc += w[(r * kw + s) * k + ch] * rows[r][(ox * sw + s) * k + ch];
+        for (long s = 0; s < kw; s++) {
+            acc += w[(r * kw + s) * k + ch] * rows[r][(ox * sw + s) * k + ch];
+        }
     return acc;
 }
 
@@ -40,7 +42,9 @@ void mcr_dwconv_nhwc_f32_4x8__scalar(MCR_DWCONV_NHWC_ARGS)
     for (long ox = 0; ox < ow4; ox += NP) {
         for (long ch = 0; ch < k8; ch += NC) tile(rows, kh, kw, sw, w, bias, y, ox, ch, k);
         for (long ch = k8; ch < k; ch++)
-            for (long i = 0; i < NP; i++) y[(ox + i) * k + ch] = one(rows, kh, kw, sw, w, bias, ox + i, ch, k);
+            for (long i = 0; i < NP; i++) {
+                y[(ox + i) * k + ch] = one(rows, kh, kw, sw, w, bias, ox + i, ch, k);
+            }
     }
     for (long ox = ow4; ox < ow; ox++)
         for (long ch = 0; ch < k; ch++) y[ox * k + ch] = one(rows, kh, kw, sw, w, bias, ox, ch, k);

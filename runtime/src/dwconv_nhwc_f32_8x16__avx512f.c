@@ -49,7 +49,9 @@ MCR_ALWAYS_INLINE void tile_slide(long kwc, long swc, __mmask16 mask, const floa
         /* Unrolled whole, so that wv[] and acc[] are registers (gcc's default unrolling
          * stops short of these trip counts). */
 #pragma GCC unroll 8
-        for (long s = 0; s < kwc; s++) wv[s] = _mm512_maskz_loadu_ps(mask, w + (r * kwc + s) * k + ch);
+        for (long s = 0; s < kwc; s++) {
+            wv[s] = _mm512_maskz_loadu_ps(mask, w + (r * kwc + s) * k + ch);
+        }
 #pragma GCC unroll 24
         for (long j = 0; j < 7 * swc + kwc; j++) {
             __m512 xv = _mm512_maskz_loadu_ps(mask, row + j * k);

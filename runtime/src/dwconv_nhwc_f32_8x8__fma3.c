@@ -32,7 +32,9 @@ MCR_ALWAYS_INLINE void tile(long np, int masked, __m256i mask, const float *cons
         for (long s = 0; s < kw; s++) {
             const __m256 wv = LOAD(w + (r * kw + s) * k + ch);
             const float *xs = row + s * k;
-            for (long i = 0; i < np; i++) acc[i] = _mm256_fmadd_ps(wv, LOAD(xs + i * sw * k), acc[i]);
+            for (long i = 0; i < np; i++) {
+                acc[i] = _mm256_fmadd_ps(wv, LOAD(xs + i * sw * k), acc[i]);
+            }
         }
     }
     for (long i = 0; i < np; i++) STORE(y + (ox + i) * k + ch, acc[i]);
@@ -79,7 +81,9 @@ MCR_ALWAYS_INLINE void column(int masked, __m256i mask, const float *const *rows
             else tile_slide(7, 2, masked, mask, rows, kh, w, bias, y, ox, ch, k);
         }
     } else {
-        for (; ox + 8 <= ow; ox += 8) tile(8, masked, mask, rows, kh, kw, sw, w, bias, y, ox, ch, k);
+        for (; ox + 8 <= ow; ox += 8) {
+            tile(8, masked, mask, rows, kh, kw, sw, w, bias, y, ox, ch, k);
+        }
     }
     for (; ox < ow; ox++) tile(1, masked, mask, rows, kh, kw, sw, w, bias, y, ox, ch, k);
 }

@@ -13,8 +13,8 @@
  * it on the next ones, and the epilogue runs on a tile right after its last block, so
  * that when k fits one block (most 1x1 convolutions here) c is written once. Edge tiles
  * (fewer than MR rows or NR columns) go through small zero-padded copies so that the
- * same micro-kernel computes them. b or c may also come in panels (mcr.h, MCR_PANEL):
- * then b needs no packing, and c's tiles are contiguous. */
+ * same micro-kernel computes them. b may also come in panels (mcr.h, MCR_PANEL), packed
+ * at compile time: then nothing is packed at run time. */
 #include <string.h>
 
 #include "gemm.h"
@@ -33,22 +33,12 @@
 #error "a pre-packed panel must hold whole micro-kernel tiles"
 #endif
 
-/* Where c[i][j] is: row-major ldc apart, or in panels of MCR_GEMM_PANEL columns. */
-static float *c_at(float *c, long ldc, long m, int c_panels, long i, long j)
-{
-    return c_panels ? c + (j / MCR_GEMM_PANEL) * m * MCR_GEMM_PANEL + i * MCR_GEMM_PANEL +
-                          j % MCR_GEMM_PANEL
-                    : c + i * ldc + j;
-}
-
 void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, float *c,
                          long ldc, long m, long k, long n, const float *row_bias,
                          const float *col_bias, const struct mcr_epilogue *ep, long ep_offset,
                          int flags)
 {
-    const int b_panels = flags & MCR_GEMM_B_PANELS, c_panels = flags & MCR_GEMM_C_PANELS;
-    /* In panels, a tile's rows are one panel width apart. */
-    const long ldt = c_panels ? MCR_GEMM_PANEL : ldc;
+    const int b_panels = flags & MCR_GEMM_B_PANELS;
     float bp[KC * NR];   /* packed block of b */
     float at[MR * KC];   /* a's last rows, zero-padded to MR */
     float ct[MR * NR];   /* an edge tile of c */
@@ -57,7 +47,7 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
     if (k == 0) { /* no block to start from the bias: c is the bias */
         for (long i = 0; i < m; i++) {
             for (long j = 0; j < n; j++) {
-                float *cij = c_at(c, ldc, m, c_panels, i, j);
+                float *cij = c + i * ldc + j;
                 *cij = row_bias ? row_bias[i] : (col_bias ? col_bias[j] : 0.0f);
                 mcr_epilogue_f32(ep, cij, ep_offset + (cij - c), 1);
             }
@@ -94,13 +84,13 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
             }
             for (long i0 = 0; i0 < m; i0 += MR) {
                 const long in = m - i0 < MR ? m - i0 : MR;
-                float *ctile = c_at(c, ldc, m, c_panels, i0, j0);
+                float *ctile = c + i0 * ldc + j0;
                 if (in == MR && jn == NR) {
-                    MCR_GEMM_UKERNEL(kc, a + i0 * lda + p0, lda, bpanel, ldbp, ctile, ldt,
+                    MCR_GEMM_UKERNEL(kc, a + i0 * lda + p0, lda, bpanel, ldbp, ctile, ldc,
                                      row_bias ? row_bias + i0 : NULL, cb, acc);
 #if defined(MCR_GEMM_UKERNEL_ROWS)
                 } else if (jn == NR) { /* the last rows, in place */
-                    MCR_GEMM_UKERNEL_ROWS(in, kc, a + i0 * lda + p0, lda, bpanel, ldbp, ctile, ldt,
+                    MCR_GEMM_UKERNEL_ROWS(in, kc, a + i0 * lda + p0, lda, bpanel, ldbp, ctile, ldc,
                                           row_bias ? row_bias + i0 : NULL, cb, acc);
 #endif
                 } else { /* an edge tile, through zero-padded copies */
@@ -123,19 +113,19 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
                     if (acc) {
                         for (long r = 0; r < MR; r++) {
                             for (long j = 0; j < NR; j++) {
-                                ct[r * NR + j] = (r < in && j < jn) ? ctile[r * ldt + j] : 0.0f;
+                                ct[r * NR + j] = (r < in && j < jn) ? ctile[r * ldc + j] : 0.0f;
                             }
                         }
                     }
                     MCR_GEMM_UKERNEL(kc, atile, la, bpanel, ldbp, ct, NR, rb, cb, acc);
                     for (long r = 0; r < in; r++) {
-                        memcpy(ctile + r * ldt, ct + r * NR, (size_t)jn * sizeof(float));
+                        memcpy(ctile + r * ldc, ct + r * NR, (size_t)jn * sizeof(float));
                     }
                 }
                 if (last) { /* the tile's sums are complete and still in L1; the residual
                              * is laid out as c, so its offset is the element's */
                     for (long r = 0; r < in; r++) {
-                        float *row = ctile + r * ldt;
+                        float *row = ctile + r * ldc;
                         mcr_epilogue_f32(ep, row, ep_offset + (row - c), jn);
                     }
                 }

@@ -13,11 +13,11 @@ void mcr_gemm_f32(const float *a, long lda, const float *b, long ldb, float *c, 
                   long m, long k, long n, const float *row_bias, const float *col_bias,
                   const struct mcr_epilogue *ep, long ep_offset);
 
-/* b and/or c in panels (mcr.h, MCR_PANEL); every micro-kernel's NR divides the width. */
+/* b in panels (mcr.h, MCR_PANEL); every micro-kernel's NR divides the width. */
 #define MCR_GEMM_PANEL MCR_PANEL
-enum { MCR_GEMM_B_PANELS = 1, MCR_GEMM_C_PANELS = 2 };
+enum { MCR_GEMM_B_PANELS = 1 };
 
-/* mcr_gemm_f32 with b and/or c in panels (flags); ldb / ldc unused for a paneled operand. */
+/* mcr_gemm_f32 with b in panels when flags has MCR_GEMM_B_PANELS (ldb then unused). */
 void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, float *c,
                          long ldc, long m, long k, long n, const float *row_bias,
                          const float *col_bias, const struct mcr_epilogue *ep, long ep_offset,

@@ -41,7 +41,8 @@ void mcr_reduce_f32(enum mcr_reduce_op op, const float *x, float *y,
                 }
             }
             for (long i = 0; i < ni; i++) {
-                y[o * inner + i0 + i] = (float)(op == MCR_REDUCE_MEAN ? acc[i] / (double)r : acc[i]);
+                const double v = op == MCR_REDUCE_MEAN ? acc[i] / (double)r : acc[i];
+                y[o * inner + i0 + i] = (float)v;
             }
         }
     }

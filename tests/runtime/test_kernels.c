@@ -46,20 +46,6 @@ static void assert_close(const float *got, const double *want, long n, double at
     }
 }
 
-/* NCHW [n][ch][hw] <-> pixel panels (mcr.h, mcr_conv1x1_f32), hw a multiple of W. */
-static void to_panels(const float *src, float *dst, long n, long ch, long hw, int inverse)
-{
-    const long w = MCR_PANEL;
-    for (long b = 0; b < n; b++)
-        for (long c = 0; c < ch; c++)
-            for (long p = 0; p < hw; p++) {
-                const long nchw = (b * ch + c) * hw + p;
-                const long pan = b * ch * hw + (p / w) * ch * w + c * w + p % w;
-                if (inverse) dst[nchw] = src[pan];
-                else dst[pan] = src[nchw];
-            }
-}
-
 /* NCHW [n][ch][hw] <-> channels-last [n][hw][ch]. */
 static void to_nhwc(const float *src, float *dst, long n, long ch, long hw, int inverse)
 {
@@ -375,8 +361,7 @@ static void test_dwconv_ukernels(void **state)
 #endif
 }
 
-/* The blocked 1x1 kernel against mcr_conv2d_f32, full and edge blocks, with an epilogue;
- * NCHW, and with x and/or y in pixel panels where hw allows. */
+/* The blocked 1x1 kernel against mcr_conv2d_f32, full and edge blocks, with an epilogue. */
 static void test_conv1x1(void **state)
 {
     (void)state;
@@ -391,24 +376,8 @@ static void test_conv1x1(void **state)
         const struct mcr_epilogue ep = {MCR_SIGMOID, 0.0f, 0.0f, res};
         mcr_conv2d_f32(x, w, b, want, n, c, 1, hw, k, 1, hw, 1, 1, 1, 1, 0, 0, 1, 1, 1, &ep);
         for (long i = 0; i < n * k * hw; i++) ref[i] = want[i];
-        mcr_conv1x1_f32(x, w, b, got, n, c, k, hw, 0, &ep);
+        mcr_conv1x1_f32(x, w, b, got, n, c, k, hw, &ep);
         assert_close(got, ref, n * k * hw, 1e-6, 1e-5);
-        if (hw % MCR_PANEL == 0) {
-            float *xp = malloc((size_t)(n * c * hw) * sizeof(float));
-            float *rp = malloc((size_t)(n * k * hw) * sizeof(float));
-            float *yp = malloc((size_t)(n * k * hw) * sizeof(float));
-            to_panels(x, xp, n, c, hw, 0);
-            to_panels(res, rp, n, k, hw, 0);
-            const struct mcr_epilogue epp = {MCR_SIGMOID, 0.0f, 0.0f, rp};
-            for (int panels = 1; panels <= 3; panels++) {
-                const int px = panels & MCR_PANELS_X, py = panels & MCR_PANELS_Y;
-                mcr_conv1x1_f32(px ? xp : x, w, b, py ? yp : got, n, c, k, hw, panels,
-                                py ? &epp : &ep);
-                if (py) to_panels(yp, got, n, k, hw, 1);
-                assert_close(got, ref, n * k * hw, 1e-6, 1e-5);
-            }
-            free(xp), free(rp), free(yp);
-        }
         free(x), free(w), free(b), free(res), free(got), free(want), free(ref);
     }
 }
