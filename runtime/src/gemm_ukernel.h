@@ -19,14 +19,18 @@
 typedef void (*mcr_gemm_ukernel)(MCR_GEMM_UKERNEL_ARGS);
 
 void mcr_gemm_f32_4x16__scalar(MCR_GEMM_UKERNEL_ARGS);
+/* The _rows forms compute the first `rows` (1..MR) rows of the tile only: a reads and c
+ * writes no other row. */
 #if defined(__AVX2__) && defined(__FMA__)
 void mcr_gemm_f32_6x16__fma3(MCR_GEMM_UKERNEL_ARGS);
+void mcr_gemm_f32_6x16__fma3_rows(long rows, MCR_GEMM_UKERNEL_ARGS);
 #endif
 #if defined(__AVX512F__)
 void mcr_gemm_f32_8x32__avx512f(MCR_GEMM_UKERNEL_ARGS);
-/* The first `rows` (1..8) rows of the tile only: a reads and c writes no other row. */
 void mcr_gemm_f32_8x32__avx512f_rows(long rows, MCR_GEMM_UKERNEL_ARGS);
 #define MCR_GEMM_UKERNEL_ROWS mcr_gemm_f32_8x32__avx512f_rows
+#elif defined(__AVX2__) && defined(__FMA__)
+#define MCR_GEMM_UKERNEL_ROWS mcr_gemm_f32_6x16__fma3_rows
 #endif
 
 /* The variant the build's ISA flags allow: the widest. */

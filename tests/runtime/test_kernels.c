@@ -237,31 +237,41 @@ static void gemm_ukernel_case(mcr_gemm_ukernel fn, int mr, int nr)
     free(a), free(bp), free(c), free(rb), free(cb);
 }
 
+/* A rows form: the first `rows` rows of an mr x nr tile computed, the others untouched.
+ * (Only SIMD builds have rows forms.) */
+#if defined(MCR_GEMM_UKERNEL_ROWS)
+typedef void (*gemm_rows_ukernel)(long rows, MCR_GEMM_UKERNEL_ARGS);
+static void gemm_rows_case(gemm_rows_ukernel fn, int mr, int nr)
+{
+    enum { KC = 19, LDA = 23, LDC = 37 };
+    for (long rows = 1; rows <= mr; rows++) {
+        float *a = randv(mr * LDA), *bp = randv(KC * nr), *c = randv(mr * LDC), *rb = randv(mr);
+        double want[8 * LDC];
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < LDC; j++) {
+                want[i * LDC + j] = c[i * LDC + j];
+                if (i >= rows || j >= nr) continue;
+                want[i * LDC + j] = rb[i];
+                for (int p = 0; p < KC; p++) want[i * LDC + j] += (double)a[i * LDA + p] * bp[p * nr + j];
+            }
+        fn(rows, KC, a, LDA, bp, nr, c, LDC, rb, NULL, 0);
+        assert_close(c, want, mr * LDC, 1e-5, 1e-5);
+        free(a), free(bp), free(c), free(rb);
+    }
+}
+#endif
+
 static void test_gemm_ukernels(void **state)
 {
     (void)state;
     gemm_ukernel_case(mcr_gemm_f32_4x16__scalar, 4, 16);
 #if defined(__AVX2__) && defined(__FMA__)
     gemm_ukernel_case(mcr_gemm_f32_6x16__fma3, 6, 16);
+    gemm_rows_case(mcr_gemm_f32_6x16__fma3_rows, 6, 16);
 #endif
 #if defined(__AVX512F__)
     gemm_ukernel_case(mcr_gemm_f32_8x32__avx512f, 8, 32);
-    /* The first rows of a tile: those computed, the others untouched. */
-    for (long rows = 1; rows <= 8; rows++) {
-        enum { KC = 19, LDA = 23, LDC = 37 };
-        float *a = randv(8 * LDA), *bp = randv(KC * 32), *c = randv(8 * LDC), *rb = randv(8);
-        double want[8 * LDC];
-        for (int i = 0; i < 8; i++)
-            for (int j = 0; j < LDC; j++) {
-                want[i * LDC + j] = c[i * LDC + j];
-                if (i >= rows || j >= 32) continue;
-                want[i * LDC + j] = rb[i];
-                for (int p = 0; p < KC; p++) want[i * LDC + j] += (double)a[i * LDA + p] * bp[p * 32 + j];
-            }
-        mcr_gemm_f32_8x32__avx512f_rows(rows, KC, a, LDA, bp, 32, c, LDC, rb, NULL, 0);
-        assert_close(c, want, 8 * LDC, 1e-5, 1e-5);
-        free(a), free(bp), free(c), free(rb);
-    }
+    gemm_rows_case(mcr_gemm_f32_8x32__avx512f_rows, 8, 32);
 #endif
 }
 
