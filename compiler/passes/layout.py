@@ -26,7 +26,7 @@ and the outputs are row-major vectors (tests/compiler/test_layout.py counts them
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Callable
 
 import numpy as np
 
@@ -275,7 +275,7 @@ class Layouts:
         self.nodes.append(node)
 
 
-HANDLERS: dict[str, Any] = {
+HANDLERS: dict[str, Callable[[Layouts, Node], None]] = {
     "conv1x1": Layouts.conv, "dwconv2d": Layouts.conv, "conv2d_gemm": Layouts.conv,
     "unary": Layouts.unary, "binary": Layouts.binary, "reduce": Layouts.reduce,
     "alias": Layouts.alias, "copy": Layouts.copy,
