@@ -114,8 +114,15 @@ def dwconv_scratch_floats(oh: int, ow: int, kh: int, kw: int, sh: int, sw: int) 
     return sh * sw * hq * wq + oh * wq + 2 * DWCONV_TILE_MAX
 
 
-def dwconv_nhwc_scratch_floats(k: int, ow: int, kh: int, kw: int, sw: int) -> int:
-    return (kh + 1) * ((ow - 1) * sw + kw) * k
+DWCONV_NHWC_GROUP = 16  # GROUP in dwconv_nhwc.c
+DWCONV_NHWC_BIG_INPUT = 1 << 19  # BIG_INPUT in dwconv_nhwc.c
+
+
+def dwconv_nhwc_scratch_floats(k: int, h: int, wd: int, c: int, ow: int, kh: int, kw: int,
+                               sw: int) -> int:
+    group = k if k <= DWCONV_NHWC_GROUP or h * wd * c > DWCONV_NHWC_BIG_INPUT \
+        else DWCONV_NHWC_GROUP
+    return (kh + 1) * ((ow - 1) * sw + kw) * group
 
 
 GEMM_NHWC_BAND = 128  # BAND in conv_gemm_nhwc.c

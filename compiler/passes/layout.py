@@ -180,7 +180,7 @@ class Layouts:
             wt = self.g.add_const(f"{node.inputs[1]}_nhwc",
                                   w.reshape(k, a["kh"] * a["kw"]).T.astype(np.float32))
             scratch = self.g.add_tensor(f"{y}_scratch", (dwconv_nhwc_scratch_floats(
-                k, a["ow"], a["kh"], a["kw"], a["sw"]),))
+                k, a["h"], a["w"], a["c"], a["ow"], a["kh"], a["kw"], a["sw"]),))
             new = Node("dwconv2d_nhwc", node.name, [x, wt, bias] + ([res] if res else []),
                        [y, scratch], dict(a), domain="mcr")
         else:

@@ -81,8 +81,9 @@ void mcr_dwconv2d_f32(const float *x, const float *w, const float *bias, float *
 /* mcr_dwconv2d_f32 over channels-last tensors (vectorized across channels): x is
  * [n][h][wd][c], y [n][oh][ow][c*mult], w [kh][kw][c*mult], bias [c*mult] or NULL; the
  * epilogue's residual is laid out as y. scratch holds
- * mcr_dwconv2d_nhwc_scratch_floats(c*mult, ow, kh, kw, sw) floats. */
-long mcr_dwconv2d_nhwc_scratch_floats(long k, long ow, long kh, long kw, long sw);
+ * mcr_dwconv2d_nhwc_scratch_floats(c*mult, h, wd, c, ow, kh, kw, sw) floats. */
+long mcr_dwconv2d_nhwc_scratch_floats(long k, long h, long wd, long c, long ow, long kh,
+                                      long kw, long sw);
 void mcr_dwconv2d_nhwc_f32(const float *x, const float *w, const float *bias, float *y,
                            float *scratch, long n, long c, long h, long wd, long mult,
                            long oh, long ow, long kh, long kw, long sh, long sw, long pt,

@@ -3,7 +3,7 @@
  * ports -- and one weight load per tap for the 8 pixels. For strides 1 and 2 and kernel
  * widths 3 and 7 (all of MobileCLIP's), the tile slides along the row instead, loading
  * each input vector once: 64x64 planes of 64 channels, 7x7, in L1: 100 -> 208 GFLOP/s. The
- * last channels (k % 16) go through masked loads and stores, the last pixels (ow % 8)
+ * last channels (kc % 16) go through masked loads and stores, the last pixels (ow % 8)
  * one at a time. */
 #include "dwconv_nhwc_ukernel.h"
 
@@ -16,22 +16,22 @@
  * once inlined, so that acc[] lives in registers. */
 MCR_ALWAYS_INLINE void tile(long np, __mmask16 mask, const float *const *rows, long kh, long kw,
                             long sw, const float *w, const float *bias, float *y, long ox,
-                            long ch, long k)
+                            long ch, long kc, long ld)
 {
     __m512 acc[8];
     const __m512 b0 = bias ? _mm512_maskz_loadu_ps(mask, bias + ch) : _mm512_setzero_ps();
     for (long i = 0; i < np; i++) acc[i] = b0;
     for (long r = 0; r < kh; r++) {
-        const float *row = rows[r] + ox * sw * k + ch;
+        const float *row = rows[r] + ox * sw * kc + ch;
         for (long s = 0; s < kw; s++) {
-            const __m512 wv = _mm512_maskz_loadu_ps(mask, w + (r * kw + s) * k + ch);
-            const float *xs = row + s * k;
+            const __m512 wv = _mm512_maskz_loadu_ps(mask, w + (r * kw + s) * ld + ch);
+            const float *xs = row + s * kc;
             for (long i = 0; i < np; i++) {
-                acc[i] = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(mask, xs + i * sw * k), acc[i]);
+                acc[i] = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(mask, xs + i * sw * kc), acc[i]);
             }
         }
     }
-    for (long i = 0; i < np; i++) _mm512_mask_storeu_ps(y + (ox + i) * k + ch, mask, acc[i]);
+    for (long i = 0; i < np; i++) _mm512_mask_storeu_ps(y + (ox + i) * ld + ch, mask, acc[i]);
 }
 
 /* Stride and width constants (1 or 2; 3 or 7): each input vector of a row is loaded once
@@ -39,22 +39,22 @@ MCR_ALWAYS_INLINE void tile(long np, __mmask16 mask, const float *const *rows, l
  * row's kwc weight vectors held in registers. */
 MCR_ALWAYS_INLINE void tile_slide(long kwc, long swc, __mmask16 mask, const float *const *rows,
                                   long kh, const float *w, const float *bias, float *y, long ox,
-                                  long ch, long k)
+                                  long ch, long kc, long ld)
 {
     __m512 acc[8], wv[7];
     const __m512 b0 = bias ? _mm512_maskz_loadu_ps(mask, bias + ch) : _mm512_setzero_ps();
     for (long i = 0; i < 8; i++) acc[i] = b0;
     for (long r = 0; r < kh; r++) {
-        const float *row = rows[r] + ox * swc * k + ch;
+        const float *row = rows[r] + ox * swc * kc + ch;
         /* Unrolled whole, so that wv[] and acc[] are registers (gcc's default unrolling
          * stops short of these trip counts). */
 #pragma GCC unroll 8
         for (long s = 0; s < kwc; s++) {
-            wv[s] = _mm512_maskz_loadu_ps(mask, w + (r * kwc + s) * k + ch);
+            wv[s] = _mm512_maskz_loadu_ps(mask, w + (r * kwc + s) * ld + ch);
         }
 #pragma GCC unroll 24
         for (long j = 0; j < 7 * swc + kwc; j++) {
-            __m512 xv = _mm512_maskz_loadu_ps(mask, row + j * k);
+            __m512 xv = _mm512_maskz_loadu_ps(mask, row + j * kc);
             /* Keep xv in a register: else gcc folds the load into each of its FMAs, and
              * the loads (not the FMAs) bound the speed. */
             __asm__("" : "+v"(xv));
@@ -65,35 +65,38 @@ MCR_ALWAYS_INLINE void tile_slide(long kwc, long swc, __mmask16 mask, const floa
             }
         }
     }
-    for (long i = 0; i < 8; i++) _mm512_mask_storeu_ps(y + (ox + i) * k + ch, mask, acc[i]);
+    for (long i = 0; i < 8; i++) _mm512_mask_storeu_ps(y + (ox + i) * ld + ch, mask, acc[i]);
 }
 
 /* One vector of channels (mask) for the whole row: its weights and its lanes of the kh
  * input rows are what the row's pixel tiles share. */
 MCR_ALWAYS_INLINE void column(__mmask16 mask, const float *const *rows, long kh, long kw,
                               long sw, const float *w, const float *bias, float *y, long ow,
-                              long ch, long k)
+                              long ch, long kc, long ld)
 {
     long ox = 0;
     if (sw == 1 && kw == 3) {
-        for (; ox + 8 <= ow; ox += 8) tile_slide(3, 1, mask, rows, kh, w, bias, y, ox, ch, k);
+        for (; ox + 8 <= ow; ox += 8) tile_slide(3, 1, mask, rows, kh, w, bias, y, ox, ch, kc, ld);
     } else if (sw == 1 && kw == 7) {
-        for (; ox + 8 <= ow; ox += 8) tile_slide(7, 1, mask, rows, kh, w, bias, y, ox, ch, k);
+        for (; ox + 8 <= ow; ox += 8) tile_slide(7, 1, mask, rows, kh, w, bias, y, ox, ch, kc, ld);
     } else if (sw == 2 && kw == 3) {
-        for (; ox + 8 <= ow; ox += 8) tile_slide(3, 2, mask, rows, kh, w, bias, y, ox, ch, k);
+        for (; ox + 8 <= ow; ox += 8) tile_slide(3, 2, mask, rows, kh, w, bias, y, ox, ch, kc, ld);
     } else if (sw == 2 && kw == 7) {
-        for (; ox + 8 <= ow; ox += 8) tile_slide(7, 2, mask, rows, kh, w, bias, y, ox, ch, k);
+        for (; ox + 8 <= ow; ox += 8) tile_slide(7, 2, mask, rows, kh, w, bias, y, ox, ch, kc, ld);
     } else {
-        for (; ox + 8 <= ow; ox += 8) tile(8, mask, rows, kh, kw, sw, w, bias, y, ox, ch, k);
+        for (; ox + 8 <= ow; ox += 8) tile(8, mask, rows, kh, kw, sw, w, bias, y, ox, ch, kc, ld);
     }
-    for (; ox < ow; ox++) tile(1, mask, rows, kh, kw, sw, w, bias, y, ox, ch, k);
+    for (; ox < ow; ox++) tile(1, mask, rows, kh, kw, sw, w, bias, y, ox, ch, kc, ld);
 }
 
 void mcr_dwconv_nhwc_f32_8x16__avx512f(MCR_DWCONV_NHWC_ARGS)
 {
     long ch = 0;
-    for (; ch + 16 <= k; ch += 16) column(0xFFFF, rows, kh, kw, sw, w, bias, y, ow, ch, k);
-    if (ch < k) column((__mmask16)((1u << (k - ch)) - 1u), rows, kh, kw, sw, w, bias, y, ow, ch, k);
+    for (; ch + 16 <= kc; ch += 16) column(0xFFFF, rows, kh, kw, sw, w, bias, y, ow, ch, kc, ld);
+    if (ch < kc) {
+        const __mmask16 last = (__mmask16)((1u << (kc - ch)) - 1u);
+        column(last, rows, kh, kw, sw, w, bias, y, ow, ch, kc, ld);
+    }
 }
 #else
 typedef int mcr_dwconv_nhwc_avx512f_unavailable; /* ISO C wants a non-empty file */

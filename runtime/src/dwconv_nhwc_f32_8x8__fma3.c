@@ -2,7 +2,7 @@
  * pixels x 8 channels in 8 ymm accumulators, one weight load per tap for the 8 pixels.
  * For strides 1 and 2 and kernel widths 3 and 7, tiles of 4 pixels slide along the row,
  * loading each input vector once (4 accumulators + 7 weights + 1 input: 12 of the 16
- * ymm registers). The last channels (k % 8) go through masked loads and stores, the last
+ * ymm registers). The last channels (kc % 8) go through masked loads and stores, the last
  * pixels one at a time. */
 #include "dwconv_nhwc_ukernel.h"
 
@@ -22,40 +22,41 @@
 /* np: pixels, a constant once inlined, so that acc[] lives in registers. */
 MCR_ALWAYS_INLINE void tile(long np, int masked, __m256i mask, const float *const *rows,
                             long kh, long kw, long sw, const float *w, const float *bias,
-                            float *y, long ox, long ch, long k)
+                            float *y, long ox, long ch, long kc, long ld)
 {
     __m256 acc[8];
     const __m256 b0 = bias ? LOAD(bias + ch) : _mm256_setzero_ps();
     for (long i = 0; i < np; i++) acc[i] = b0;
     for (long r = 0; r < kh; r++) {
-        const float *row = rows[r] + ox * sw * k + ch;
+        const float *row = rows[r] + ox * sw * kc + ch;
         for (long s = 0; s < kw; s++) {
-            const __m256 wv = LOAD(w + (r * kw + s) * k + ch);
-            const float *xs = row + s * k;
+            const __m256 wv = LOAD(w + (r * kw + s) * ld + ch);
+            const float *xs = row + s * kc;
             for (long i = 0; i < np; i++) {
-                acc[i] = _mm256_fmadd_ps(wv, LOAD(xs + i * sw * k), acc[i]);
+                acc[i] = _mm256_fmadd_ps(wv, LOAD(xs + i * sw * kc), acc[i]);
             }
         }
     }
-    for (long i = 0; i < np; i++) STORE(y + (ox + i) * k + ch, acc[i]);
+    for (long i = 0; i < np; i++) STORE(y + (ox + i) * ld + ch, acc[i]);
 }
 
 /* Stride and width constants (1 or 2; 3 or 7): 4 pixels, each input vector loaded once. */
 MCR_ALWAYS_INLINE void tile_slide(long kwc, long swc, int masked, __m256i mask,
                                   const float *const *rows, long kh, const float *w,
-                                  const float *bias, float *y, long ox, long ch, long k)
+                                  const float *bias, float *y, long ox, long ch, long kc,
+                                  long ld)
 {
     __m256 acc[4], wv[7];
     const __m256 b0 = bias ? LOAD(bias + ch) : _mm256_setzero_ps();
     for (long i = 0; i < 4; i++) acc[i] = b0;
     for (long r = 0; r < kh; r++) {
-        const float *row = rows[r] + ox * swc * k + ch;
+        const float *row = rows[r] + ox * swc * kc + ch;
         /* Unrolled whole, so that wv[] and acc[] are registers. */
 #pragma GCC unroll 8
-        for (long s = 0; s < kwc; s++) wv[s] = LOAD(w + (r * kwc + s) * k + ch);
+        for (long s = 0; s < kwc; s++) wv[s] = LOAD(w + (r * kwc + s) * ld + ch);
 #pragma GCC unroll 16
         for (long j = 0; j < 3 * swc + kwc; j++) {
-            __m256 xv = LOAD(row + j * k);
+            __m256 xv = LOAD(row + j * kc);
             __asm__("" : "+x"(xv)); /* one load, not one folded into each FMA */
 #pragma GCC unroll 4
             for (long i = 0; i < 4; i++) {
@@ -64,38 +65,43 @@ MCR_ALWAYS_INLINE void tile_slide(long kwc, long swc, int masked, __m256i mask,
             }
         }
     }
-    for (long i = 0; i < 4; i++) STORE(y + (ox + i) * k + ch, acc[i]);
+    for (long i = 0; i < 4; i++) STORE(y + (ox + i) * ld + ch, acc[i]);
 }
 
 /* One vector of channels for the whole row. */
 MCR_ALWAYS_INLINE void column(int masked, __m256i mask, const float *const *rows, long kh,
                               long kw, long sw, const float *w, const float *bias, float *y,
-                              long ow, long ch, long k)
+                              long ow, long ch, long kc, long ld)
 {
     long ox = 0;
     if ((sw == 1 || sw == 2) && (kw == 3 || kw == 7)) {
         for (; ox + 4 <= ow; ox += 4) {
-            if (sw == 1 && kw == 3) tile_slide(3, 1, masked, mask, rows, kh, w, bias, y, ox, ch, k);
-            else if (sw == 1) tile_slide(7, 1, masked, mask, rows, kh, w, bias, y, ox, ch, k);
-            else if (kw == 3) tile_slide(3, 2, masked, mask, rows, kh, w, bias, y, ox, ch, k);
-            else tile_slide(7, 2, masked, mask, rows, kh, w, bias, y, ox, ch, k);
+            if (sw == 1 && kw == 3) {
+                tile_slide(3, 1, masked, mask, rows, kh, w, bias, y, ox, ch, kc, ld);
+            } else if (sw == 1) {
+                tile_slide(7, 1, masked, mask, rows, kh, w, bias, y, ox, ch, kc, ld);
+            } else if (kw == 3) {
+                tile_slide(3, 2, masked, mask, rows, kh, w, bias, y, ox, ch, kc, ld);
+            } else {
+                tile_slide(7, 2, masked, mask, rows, kh, w, bias, y, ox, ch, kc, ld);
+            }
         }
     } else {
         for (; ox + 8 <= ow; ox += 8) {
-            tile(8, masked, mask, rows, kh, kw, sw, w, bias, y, ox, ch, k);
+            tile(8, masked, mask, rows, kh, kw, sw, w, bias, y, ox, ch, kc, ld);
         }
     }
-    for (; ox < ow; ox++) tile(1, masked, mask, rows, kh, kw, sw, w, bias, y, ox, ch, k);
+    for (; ox < ow; ox++) tile(1, masked, mask, rows, kh, kw, sw, w, bias, y, ox, ch, kc, ld);
 }
 
 void mcr_dwconv_nhwc_f32_8x8__fma3(MCR_DWCONV_NHWC_ARGS)
 {
     /* Lane i of the mask is on when i < the channels left (maskload reads the sign bit). */
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i last = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(k % 8)), lanes);
+    const __m256i last = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(kc % 8)), lanes);
     long ch = 0;
-    for (; ch + 8 <= k; ch += 8) column(0, last, rows, kh, kw, sw, w, bias, y, ow, ch, k);
-    if (ch < k) column(1, last, rows, kh, kw, sw, w, bias, y, ow, ch, k);
+    for (; ch + 8 <= kc; ch += 8) column(0, last, rows, kh, kw, sw, w, bias, y, ow, ch, kc, ld);
+    if (ch < kc) column(1, last, rows, kh, kw, sw, w, bias, y, ow, ch, kc, ld);
 }
 #undef LOAD
 #undef STORE

@@ -23,8 +23,10 @@ def test_scratch_formulas_match_the_runtime(tmp_path: Path) -> None:
         calls.append(f'printf("%ld %ld\\n", mcr_dwconv2d_scratch_floats({oh}, {ow}, {kh}, {kw}, '
                      f'{sh}, {sw}), mcr_conv2d_gemm_scratch_floats({c}, {oh}, {ow}, {kh}, {kw}, '
                      f'{g}));')
-        calls.append(f'printf("%ld %ld\\n", mcr_dwconv2d_nhwc_scratch_floats({c}, {ow}, {kh}, '
-                     f'{kw}, {sw}), mcr_conv2d_gemm_nhwc_scratch_floats({c}, {kh}, {kw}));')
+        h, wd = oh * sh, ow * sw  # an input these outputs come from
+        calls.append(f'printf("%ld %ld\\n", mcr_dwconv2d_nhwc_scratch_floats({c}, {h}, {wd}, '
+                     f'{c // g}, {ow}, {kh}, {kw}, {sw}), '
+                     f'mcr_conv2d_gemm_nhwc_scratch_floats({c}, {kh}, {kw}));')
     for m, n in ((197, 197), (64, 64), (5, 300)):
         calls.append(f'printf("%ld\\n", mcr_attention_scratch_floats({m}, {n}));')
     src = tmp_path / "sizes.c"
@@ -36,7 +38,8 @@ def test_scratch_formulas_match_the_runtime(tmp_path: Path) -> None:
     out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()
     want = list(itertools.chain.from_iterable(
         (dwconv_scratch_floats(oh, ow, kh, kw, sh, sw), conv_gemm_scratch_floats(c, oh, ow, kh, kw, g),
-         dwconv_nhwc_scratch_floats(c, ow, kh, kw, sw), conv_gemm_nhwc_scratch_floats(c, kh, kw))
+         dwconv_nhwc_scratch_floats(c, oh * sh, ow * sw, c // g, ow, kh, kw, sw),
+         conv_gemm_nhwc_scratch_floats(c, kh, kw))
         for c, oh, ow, kh, kw, sh, sw, g in SHAPES))
     want += [attention_scratch_floats(m, n) for m, n in ((197, 197), (64, 64), (5, 300))]
     assert [int(v) for v in out] == want

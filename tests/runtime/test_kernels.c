@@ -88,7 +88,7 @@ static void conv_nhwc_case(const float *x, const float *wt, const float *b, cons
         float *wn = malloc((size_t)(k * kh * kw) * sizeof(float));
         for (long oc = 0; oc < k; oc++)
             for (long t = 0; t < kh * kw; t++) wn[t * k + oc] = wt[oc * kh * kw + t];
-        float *scratch = malloc((size_t)mcr_dwconv2d_nhwc_scratch_floats(k, ow, kh, kw, sw) *
+        float *scratch = malloc((size_t)mcr_dwconv2d_nhwc_scratch_floats(k, h, w, c, ow, kh, kw, sw) *
                                 sizeof(float));
         mcr_dwconv2d_nhwc_f32(xn, wn, b, yn, scratch, n, c, h, w, k / c, oh, ow, kh, kw, sh,
                               sw, pt, pl, &ep);
@@ -196,6 +196,9 @@ static void test_conv2d(void **state)
     conv_case(1, 3, 5, 6, 3, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 3, 1);     /* kernel > plane */
     conv_case(1, 2, 9, 9, 2, 3, 2, 3, 2, 0, 2, 1, 0, 1, 1, 2, 1);     /* odd stride, asym */
     conv_case(1, 2, 1, 1, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1);     /* 1x1 image */
+    /* More channels than one channels-last group (16): groups and a last partial one. */
+    conv_case(1, 37, 6, 9, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 37, 1);  /* 3 groups, 5 left */
+    conv_case(2, 20, 9, 11, 40, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 20, 0); /* x2, stride 2 */
 }
 
 /* Every depthwise micro-kernel this build has against the formula of its contract. */
@@ -318,25 +321,26 @@ static void test_dwconv_rows_ukernels(void **state)
 /* Every channels-last depthwise micro-kernel this build has against the formula of its
  * contract: channel counts below, at and past a vector (tails), rows of 1 to 17 pixels
  * (past a pixel tile), strides 1 and 2, with and without bias. */
-static void nhwc_ukernel_case(mcr_dwconv_nhwc_ukernel fn, long k, long ow, long kh, long kw,
+static void nhwc_ukernel_case(mcr_dwconv_nhwc_ukernel fn, long kc, long ow, long kh, long kw,
                               long sw, int bias)
 {
-    const long wp = (ow - 1) * sw + kw;
+    const long wp = (ow - 1) * sw + kw, ld = kc + 5; /* a group of kc of ld channels */
     const float *rows[7];
-    float *in = randv(kh * wp * k), *w = randv(kh * kw * k), *b = randv(k);
-    float *y = malloc((size_t)(ow * k) * sizeof(float));
-    double *want = malloc((size_t)(ow * k) * sizeof(double));
-    for (long r = 0; r < kh; r++) rows[r] = in + ((r * 5) % kh) * wp * k; /* any order */
+    float *in = randv(kh * wp * kc), *w = randv(kh * kw * ld), *b = randv(kc);
+    float *y = randv(ow * ld);
+    double *want = malloc((size_t)(ow * ld) * sizeof(double));
+    for (long i = 0; i < ow * ld; i++) want[i] = y[i]; /* channels past kc untouched */
+    for (long r = 0; r < kh; r++) rows[r] = in + ((r * 5) % kh) * wp * kc; /* any order */
     for (long ox = 0; ox < ow; ox++)
-        for (long ch = 0; ch < k; ch++) {
+        for (long ch = 0; ch < kc; ch++) {
             double acc = bias ? b[ch] : 0.0;
             for (long r = 0; r < kh; r++)
                 for (long s = 0; s < kw; s++)
-                    acc += (double)w[(r * kw + s) * k + ch] * rows[r][(ox * sw + s) * k + ch];
-            want[ox * k + ch] = acc;
+                    acc += (double)w[(r * kw + s) * ld + ch] * rows[r][(ox * sw + s) * kc + ch];
+            want[ox * ld + ch] = acc;
         }
-    fn(rows, kh, kw, sw, w, bias ? b : NULL, y, ow, k);
-    assert_close(y, want, ow * k, 1e-5, 1e-5);
+    fn(rows, kh, kw, sw, w, bias ? b : NULL, y, ow, kc, ld);
+    assert_close(y, want, ow * ld, 1e-5, 1e-5);
     free(in), free(w), free(b), free(y), free(want);
 }
 
