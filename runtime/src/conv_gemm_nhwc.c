@@ -5,7 +5,7 @@
  * the GEMM writes the band's pixels, each k contiguous channels, with the bias and the
  * epilogue fused. x may be NCHW (the graph's input image, read by the stem) or NHWC.
  *
- * Why bands: a few hundred rows keep the GEMM in full register tiles while the im2col
+ * Why bands: 128 rows keep the GEMM in full register tiles while the im2col
  * stays small (MCi's 3x3 stem: 27 floats per pixel; ViT-B/16's 16x16 patches: 768). */
 #include <string.h>
 

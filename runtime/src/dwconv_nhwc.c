@@ -22,7 +22,7 @@
 /* Channels per pass over the image. One group's ring of kh rows (kh x wp x GROUP floats:
  * 31 KB for 7x7 on a 64-wide plane) stays in L1 from one output row to the next, where
  * the ring of all channels did not (125 KB for 64 channels). But each group reads the
- * whole input again: above BIG_INPUT floats (2 MB, past L2) one group takes all
+ * whole input again: above BIG_INPUT floats (2 MB, twice L2 here) one group takes all
  * channels (MCi's stem depthwise, 4 MB in). Measured alone, AVX-512: 7x7 on 64x64x64
  * 129 -> 170 GFLOP/s, 7x7/2 x2 on 32x32x128 57 -> 65, 3x3 on 8x8x1024 29 -> 41; AVX2:
  * 7x7/2 x2 on 16x16x256 19 -> 32, 3x3 on 8x8x1024 18 -> 41. */
