@@ -79,10 +79,10 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
                          j0 % MCR_GEMM_PANEL;
                 ldbp = MCR_GEMM_PANEL;
                 const long p0n = last ? 0 : p0 + KC, j0n = last ? j0 + NR : j0;
-                if (j0n < n) {
+                if (j0n < n) { /* the start of its first row: whole rows are prefetched */
                     kcn = k - p0n < KC ? k - p0n : KC;
                     bnext = b + (j0n / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL +
-                            p0n * MCR_GEMM_PANEL + j0n % MCR_GEMM_PANEL;
+                            p0n * MCR_GEMM_PANEL;
                 }
             } else {
                 /* Whether a next panel exists: only then may a pointer go there. */
@@ -103,8 +103,9 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
                 if (bnext) { /* this tile's share of the next block */
                     const long t = i0 / MR;
                     for (long p = t * kcn / tiles; p < (t + 1) * kcn / tiles; p++) {
-                        PREFETCH(bnext + p * MCR_GEMM_PANEL);
-                        PREFETCH(bnext + p * MCR_GEMM_PANEL + 16);
+                        for (long j = 0; j < MCR_GEMM_PANEL; j += 16) {
+                            PREFETCH(bnext + p * MCR_GEMM_PANEL + j);
+                        }
                     }
                 }
                 if (in == MR && jn == NR) {
