@@ -26,11 +26,13 @@ def contiguous_strides(shape: tuple[int, ...] | list[int]) -> list[int]:
     return out[::-1]
 
 
-def broadcast_strides(shape: tuple[int, ...], out_shape: tuple[int, ...]) -> list[int]:
-    """Element strides that read `shape` broadcast (numpy rules) to `out_shape`."""
+def broadcast_strides(shape: tuple[int, ...], out_shape: tuple[int, ...],
+                      strides: list[int] | None = None) -> list[int]:
+    """Element strides that read `shape` broadcast (numpy rules) to `out_shape`; `strides`
+    are the tensor's own per-dim strides (default: contiguous, row-major)."""
     pad = len(out_shape) - len(shape)
     full = (1,) * pad + tuple(shape)
-    st = contiguous_strides(full)
+    st = [0] * pad + (list(strides) if strides is not None else contiguous_strides(shape))
     return [0 if d == 1 and o != 1 else s for d, o, s in zip(full, out_shape, st)]
 
 

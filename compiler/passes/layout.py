@@ -31,7 +31,7 @@ from typing import Callable
 import numpy as np
 
 from ..ir import Graph, Node
-from ..lower.common import contiguous_strides, copy_piece, prod
+from ..lower.common import broadcast_strides, contiguous_strides, copy_piece, prod
 from ..lower.conv import conv_gemm_nhwc_scratch_floats, dwconv_nhwc_scratch_floats
 from ..lower.matmul import pack_panels
 from ..lower.movement import copy
@@ -217,10 +217,7 @@ class Layouts:
         a = node.attrs
         for key, name in (("astride", node.inputs[0]), ("bstride", node.inputs[1])):
             t = self.g.t(name)
-            pad = rank - len(t.shape)
-            st = [0] * pad + strides(t.shape, self.of(name))
-            full = (1,) * pad + tuple(t.shape)
-            st = [0 if full[d] == 1 and shape[d] != 1 else st[d] for d in range(rank)]
+            st = broadcast_strides(t.shape, shape, strides(t.shape, self.of(name)))
             a[key] = [st[d] for d in p]
         a["shape"] = [shape[d] for d in p]
         self.nodes.append(node)
