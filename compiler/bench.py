@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .ort_isa import load as load_onnxruntime
 from .pipeline import Compiled, compile_file
 from .profile import KernelTime, by_label, total_macs
 from .verify import build_driver, make_inputs, onnxruntime_session, run_driver, times_ms
@@ -24,6 +25,7 @@ class BenchResult:
     mobilec_ms: float
     onnxruntime_ms: float
     macs: int  # multiply-adds of one inference (convolutions, matmuls, attention)
+    onnxruntime_isa: str = "native"  # ort_isa.ISAS
     kernels: list[KernelTime] = field(default_factory=list)  # with profile=True
 
     @property
@@ -38,14 +40,16 @@ class BenchResult:
 def bench(model: str, *, name: str = "model", target: str = "generic", runs: int = 5,
           threads: int = 1, input_shapes: dict[str, tuple[int, ...]] | None = None,
           quiet: bool = False, weights: str = "auto", optimize: bool = True,
-          profile: bool = False) -> BenchResult:
+          profile: bool = False, onnxruntime_isa: str = "native") -> BenchResult:
     """Median latency in ms of (mobilec, onnxruntime), single input, `runs` rounds.
 
     Each round runs the generated program once (two inferences, the first a warm-up whose
     page faults on the weights are not counted) and onnxruntime once (after one warm-up
     before the first round), so that both see the same machine noise. With `profile`,
     a separate build timing every kernel call (-DMOBILEC_PROFILE) then runs `runs`
-    inferences after a warm-up; its per-kernel times are summed per kernel label."""
+    inferences after a warm-up; its per-kernel times are summed per kernel label.
+    `onnxruntime_isa` "avx2" times onnxruntime without its AVX-512 kernels (ort_isa)."""
+    load_onnxruntime(onnxruntime_isa)
     compiled = compile_file(model, name, target, input_shapes, quiet=quiet, weights=weights,
                             optimize=optimize)
     g = compiled.graph
@@ -68,12 +72,12 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
                 print(f"mobilec: bench round {r + 1}/{runs}: mobilec {ours[-1]:.1f} ms, "
                       f"onnxruntime {theirs[-1]:.1f} ms", file=sys.stderr, flush=True)
     result = BenchResult(name, compiled.target, statistics.median(ours),
-                         statistics.median(theirs), total_macs(g.nodes))
+                         statistics.median(theirs), total_macs(g.nodes), onnxruntime_isa)
     if profile:
         result.kernels = profile_kernels(compiled, xs, runs, quiet)
         print_profile(result)
     print(f"mobilec: {name} target={compiled.target}{'' if optimize else ' no-optimize'} "
-          f"onnxruntime_threads={threads} runs={runs} macs={result.macs} "
+          f"onnxruntime_isa={onnxruntime_isa} onnxruntime_threads={threads} runs={runs} macs={result.macs} "
           f"gflops={result.gflops:.1f}")
     print(f"bench: {name} mobilec_ms={result.mobilec_ms:.2f} "
           f"onnxruntime_ms={result.onnxruntime_ms:.2f} ratio={result.ratio:.3f}")

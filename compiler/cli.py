@@ -100,6 +100,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--threads", type=int, default=1,
                    help="onnxruntime's intra-op threads (default 1); the generated code is "
                         "single-threaded")
+    b.add_argument("--onnxruntime-isa", choices=["native", "avx2"], default="native",
+                   help="native (default): onnxruntime as installed, with the best kernels "
+                        "for this CPU; avx2: a copy of it that takes its AVX2/FMA kernels as on "
+                        "a CPU without AVX-512 (made once in the build cache), to compare "
+                        "--target x86-64-v3 with what such a CPU would run")
     b.add_argument("--profile", action="store_true",
                    help="also build a profiling version (-DMOBILEC_PROFILE) and print the time, "
                         "share and GFLOP/s of each kind of kernel call")
@@ -190,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise MobilecError("--runs and --threads must be at least 1")
             bench(args.model, name=name, target=args.target, runs=args.runs,
                   threads=args.threads, input_shapes=shapes, quiet=args.quiet,
-                  weights=args.weights, optimize=args.optimize, profile=args.profile)
+                  weights=args.weights, optimize=args.optimize, profile=args.profile,
+                  onnxruntime_isa=args.onnxruntime_isa)
             return 0
         if args.command == "verify":
             from .verify import verify

@@ -196,3 +196,12 @@ def test_bench_profile_names_every_kernel(tmp_path: Path) -> None:
     rows = [ln.split() for ln in lines[head + 1:] if not ln.startswith(("bench:", "mobilec:"))]
     assert [r[:3] for r in rows] == [["unary", "tanh", "1"]], rows
     assert lines[-1].startswith("bench: m ")
+
+
+def test_bench_against_onnxruntime_without_avx512(tmp_path: Path) -> None:
+    m = small_model(tmp_path / "m.onnx", op="Tanh")
+    proc = mobilec("bench", str(m), "--runs", "1", "-q", "--onnxruntime-isa", "avx2")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert "onnxruntime_isa=avx2" in lines[-2], lines
+    assert lines[-1].startswith("bench: m mobilec_ms="), lines

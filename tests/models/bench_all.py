@@ -1,7 +1,9 @@
 """`make bench`: each encoder's train-form export (MCi at 256x256, ViT-B/16 at 224x224),
 timed by `mobilec bench` beside onnxruntime (single thread, all its graph optimizations,
 same input, interleaved rounds, medians): the generic target without and with the
-optimizing passes, then each x86 target this CPU runs. Also measures this core's peak
+optimizing passes, then each x86 target this CPU runs; on a CPU with AVX-512, the
+x86-64-v3 code also beside onnxruntime limited to its AVX2 kernels (`--onnxruntime-isa
+avx2`, in a process of its own: what a CPU without AVX-512 would run). Also measures this core's peak
 FMA throughput per ISA (runtime/tools/peak_fma.c) for the fraction-of-peak columns, and
 profiles every model on the best target for its five most expensive kernels.
 
@@ -31,6 +33,21 @@ def export(model: str) -> Path:
         if proc.returncode != 0:
             raise SystemExit(f"bench: exporting {model} failed")
     return path
+
+
+def bench_avx2(path: Path, model: str, runs: int) -> tuple[float, float, float, float]:
+    """(mobilec ms, onnxruntime ms, ratio, GFLOP/s) of x86-64-v3 code beside onnxruntime
+    without AVX-512, from `mobilec bench` in a new process (one onnxruntime per process)."""
+    proc = subprocess.run([sys.executable, "-m", "compiler.cli", "bench", str(path), "--name",
+                           model, "--target", "x86-64-v3", "--runs", str(runs), "-q",
+                           "--onnxruntime-isa", "avx2"], cwd=ROOT, text=True,
+                          capture_output=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {model} against onnxruntime avx2 failed: {proc.stderr}")
+    info, last = proc.stdout.strip().splitlines()[-2:]
+    fields = dict(w.split("=") for w in (info + " " + last).split() if "=" in w)
+    return (float(fields["mobilec_ms"]), float(fields["onnxruntime_ms"]),
+            float(fields["ratio"]), float(fields["gflops"]))
 
 
 def chart(rows: list[tuple[str, str, float]], path: Path) -> None:
@@ -78,8 +95,10 @@ def main() -> int:
         print(f"bench: peak {t} ({isa}) {p:.1f} GFLOP/s", flush=True)
     configs = [("generic", False), ("generic", True)] + [(t, True) for t in x86]
     best = x86[-1] if x86 else "generic"
-    rows = ["| model | target | passes | mobilec ms | onnxruntime ms | ratio | GFLOP/s | "
-            "of machine peak | of target's ISA peak |", "|---|---|---|---|---|---|---|---|---|"]
+    avx2_too = "x86-64-v3" in x86 and "x86-64-v4" in x86
+    rows = ["| model | target | passes | onnxruntime kernels | mobilec ms | onnxruntime ms | "
+            "ratio | GFLOP/s | of machine peak | of target's ISA peak |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     tops: list[str] = []
     bars: list[tuple[str, str, float]] = []
     for model in args.models:
@@ -88,11 +107,19 @@ def main() -> int:
             r = bench(str(path), name=model, target=target, runs=args.runs, quiet=True,
                       optimize=optimize, profile=optimize and target == best)
             label = target if optimize else f"{target} --no-optimize"
-            rows.append(f"| {model} | {target} | {'all' if optimize else 'none (--no-optimize)'} | "
+            passes = 'all' if optimize else 'none (--no-optimize)'
+            rows.append(f"| {model} | {target} | {passes} | as installed | "
                         f"{r.mobilec_ms:.2f} | {r.onnxruntime_ms:.2f} | {r.ratio:.3f} | "
                         f"{r.gflops:.1f} | {r.gflops / machine_peak:.1%} | "
                         f"{r.gflops / peaks[target][0]:.1%} |")
             bars.append((model, label, r.ratio))
+            if avx2_too and target == "x86-64-v3":
+                ms, theirs, ratio, gflops = bench_avx2(path, model, args.runs)
+                rows.append(f"| {model} | {target} | all | AVX2 only (--onnxruntime-isa avx2) "
+                            f"| {ms:.2f} | {theirs:.2f} | {ratio:.3f} | {gflops:.1f} | "
+                            f"{gflops / machine_peak:.1%} | {gflops / peaks[target][0]:.1%} |")
+                bars.append((model, f"{target} vs onnxruntime AVX2 only", ratio))
+                print(f"bench: {model} {label} vs onnxruntime avx2 ratio={ratio:.3f}", flush=True)
             if r.kernels:
                 total = sum(k.seconds for k in r.kernels)
                 tops.append(f"\n**{model}** ({best}, {r.macs / 1e9:.2f} GMAC per inference, "
@@ -110,7 +137,10 @@ def main() -> int:
                 f"{args.runs} interleaved rounds. GFLOP/s counts the multiply-adds of "
                 "convolutions, matmuls and attention (2 flops each) over mobilec's median "
                 "latency. Peak: one core running independent FMA chains "
-                "(runtime/tools/peak_fma.c), measured in this run:\n\n"
+                "(runtime/tools/peak_fma.c), measured in this run. onnxruntime kernels: "
+                "'as installed' picks them by this CPU (AVX-512 where it has it, whatever "
+                "mobilec's target); 'AVX2 only' is a copy of it that sees no AVX-512 state "
+                "(compiler/ort_isa.py) -- what a CPU of the x86-64-v3 level would run:\n\n"
                 f"{peak_lines}\n\n" + "\n".join(rows) + "\n\n"
                 f"## Five most expensive kernels per model ({best}, profiling build)\n"
                 + "\n".join(tops) + "\n\n![ratios](ratios.png)\n")
