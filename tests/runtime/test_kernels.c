@@ -400,7 +400,7 @@ static void test_matmul(void **state)
 {
     (void)state;
     /* (m, k, n): scalars, edges only, full 4x16, 6x16 and 8x32 tiles with edges, and k
-     * over one packed block (256) so that sums run across blocks. */
+     * over one packed block (128 or 256 rows, by ISA) so that sums run across blocks. */
     const long shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {17, 33, 19}, {64, 48, 31}, {24, 40, 67},
                               {13, 300, 40}, {9, 530, 33}};
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
