@@ -128,5 +128,6 @@ class Graph:
                 kept.append(n)
                 live.update(i for i in n.inputs if i)
         self.nodes = kept[::-1]
-        used = live | set(self.inputs)
+        # A kept node's unread outputs stay: it still writes them (a Split's unused part).
+        used = live | set(self.inputs) | {o for n in kept for o in n.outputs if o}
         self.tensors = {k: v for k, v in self.tensors.items() if k in used}

@@ -14,8 +14,8 @@ from .errors import MobilecError
 from .frontend import import_graph
 from .ir import Graph
 from .targets import resolve
-from .passes import (canonicalize, fold_batchnorm, fuse_epilogues, layout, merge_branches,
-                     recognize)
+from .passes import (canonicalize, compose_copies, fold_batchnorm, fuse_epilogues, layout,
+                     merge_branches, recognize)
 
 Pass = Callable[[Graph], Graph]
 
@@ -30,6 +30,7 @@ PASSES: list[tuple[str, Pass]] = [
 # Kernel graph -> kernel graph passes after lowering, in order.
 LOWERED_PASSES: list[tuple[str, Pass]] = [
     ("layout", layout.run),
+    ("compose_copies", compose_copies.run),
 ]
 # What --no-optimize keeps: the graph as exported, one kernel per ONNX op.
 REQUIRED_PASSES = ("canonicalize",)
