@@ -5,6 +5,7 @@
  * 1.07 ms per layer, 256 rows 0.90 ms, from fewer packings of k and v), and its scores
  * (197 x 197 floats, 155 KB) stay in L2 between the two products; longer sequences never
  * hold the whole [m][n] matrix. */
+#include "fastmath.h"
 #include "gemm.h"
 
 #define ATTN_ROWS 256
@@ -12,6 +13,23 @@
 long mcr_attention_scratch_floats(long m, long n)
 {
     return (m < ATTN_ROWS ? m : ATTN_ROWS) * n;
+}
+
+/* softmax(scale * x) of each row, in place. For scale >= 0 the max of scale * x is
+ * scale * max(x), so the scaling goes into exp's argument instead of a pass of its own. */
+static void scaled_softmax(float *s, long rows, long n, float scale)
+{
+    if (scale < 0.0f) {
+        for (long i = 0; i < rows * n; i++) s[i] *= scale;
+        mcr_softmax_f32(s, s, rows, n);
+        return;
+    }
+    for (long r = 0; r < rows; r++, s += n) {
+        const float off = scale * mcr_max_f32(s, n);
+        for (long i = 0; i < n; i++) s[i] = mcr_exp(scale * s[i] - off);
+        const float inv = (float)(1.0 / mcr_sum_f64(s, n));
+        for (long i = 0; i < n; i++) s[i] *= inv;
+    }
 }
 
 void mcr_attention_f32(const float *q, const float *k, const float *v, float *out,
@@ -24,9 +42,7 @@ void mcr_attention_f32(const float *q, const float *k, const float *v, float *ou
         for (long i0 = 0; i0 < m; i0 += ATTN_ROWS) {
             const long rows = m - i0 < ATTN_ROWS ? m - i0 : ATTN_ROWS;
             mcr_gemm_f32(qb + i0 * d, d, kb, n, scores, n, rows, d, n, 0, 0, 0, 0);
-            /* Scale first: with a negative scale the row's max would not be scale * max. */
-            for (long i = 0; i < rows * n; i++) scores[i] *= scale;
-            mcr_softmax_f32(scores, scores, rows, n);
+            scaled_softmax(scores, rows, n, scale);
             mcr_gemm_f32(scores, n, vb, dv, ob + i0 * dv, dv, rows, n, dv, 0, 0, 0, 0);
         }
     }

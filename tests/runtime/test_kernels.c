@@ -598,6 +598,21 @@ static void test_softmax(void **state)
     free(x);
 }
 
+/* fastmath.h's max, softmax's first pass: exact, with the maximum in every position of
+ * rows of every length around the vector width (the lanes and the tail). */
+static void test_max(void **state)
+{
+    (void)state;
+    float x[41];
+    for (long n = 1; n <= 41; n++) {
+        for (long at = 0; at < n; at++) {
+            for (long i = 0; i < n; i++) x[i] = -1.0f - (float)((i * 7) % 11);
+            x[at] = 3.5f;
+            assert_true(mcr_max_f32(x, n) == 3.5f);
+        }
+    }
+}
+
 static void test_layernorm(void **state)
 {
     (void)state;
@@ -747,25 +762,29 @@ static void test_attention(void **state)
     float out[B * M * DV];
     float *scores = malloc((size_t)mcr_attention_scratch_floats(M, N) * sizeof(float));
     double ref[B * M * DV];
-    const double scale = 0.37;
-    for (long b = 0; b < B; b++)
-        for (long i = 0; i < M; i++) {
-            double s[N], mx = -INFINITY, sum = 0;
-            for (long j = 0; j < N; j++) {
-                s[j] = 0;
-                for (long p = 0; p < D; p++) s[j] += (double)q[(b * M + i) * D + p] * k[(b * D + p) * N + j];
-                s[j] *= scale;
-                mx = fmax(mx, s[j]);
+    /* A negative scale too: then the row's max is not scale times the max of q.k. */
+    for (int neg = 0; neg < 2; neg++) {
+        const double scale = neg ? -0.37 : 0.37;
+        for (long b = 0; b < B; b++)
+            for (long i = 0; i < M; i++) {
+                double s[N], mx = -INFINITY, sum = 0;
+                for (long j = 0; j < N; j++) {
+                    s[j] = 0;
+                    for (long p = 0; p < D; p++)
+                        s[j] += (double)q[(b * M + i) * D + p] * k[(b * D + p) * N + j];
+                    s[j] *= scale;
+                    mx = fmax(mx, s[j]);
+                }
+                for (long j = 0; j < N; j++) sum += exp(s[j] - mx);
+                for (long c = 0; c < DV; c++) {
+                    double acc = 0;
+                    for (long j = 0; j < N; j++) acc += exp(s[j] - mx) / sum * v[(b * N + j) * DV + c];
+                    ref[(b * M + i) * DV + c] = acc;
+                }
             }
-            for (long j = 0; j < N; j++) sum += exp(s[j] - mx);
-            for (long c = 0; c < DV; c++) {
-                double acc = 0;
-                for (long j = 0; j < N; j++) acc += exp(s[j] - mx) / sum * v[(b * N + j) * DV + c];
-                ref[(b * M + i) * DV + c] = acc;
-            }
-        }
-    mcr_attention_f32(q, k, v, out, scores, B, M, N, D, DV, (float)scale);
-    assert_close(out, ref, B * M * DV, 1e-6, 1e-5);
+        mcr_attention_f32(q, k, v, out, scores, B, M, N, D, DV, (float)scale);
+        assert_close(out, ref, B * M * DV, 1e-6, 1e-5);
+    }
     free(q), free(k), free(v), free(scores);
 }
 
@@ -777,7 +796,8 @@ int main(void)
         cmocka_unit_test(test_dwconv_rows_ukernels), cmocka_unit_test(test_dwconv_nhwc_ukernels),
         cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_binary_broadcast), cmocka_unit_test(test_unary),
-        cmocka_unit_test(test_softmax),     cmocka_unit_test(test_layernorm),
+        cmocka_unit_test(test_softmax),     cmocka_unit_test(test_max),
+        cmocka_unit_test(test_layernorm),
         cmocka_unit_test(test_channel_affine), cmocka_unit_test(test_reduce),
         cmocka_unit_test(test_pool2d),      cmocka_unit_test(test_copy_strided),
         cmocka_unit_test(test_attention),   cmocka_unit_test(test_erf_error_bound),
