@@ -33,6 +33,12 @@ static inline float mcr_erf(float a)
     return x * p / q;
 }
 
+/* Exact GELU, x * Phi(x) = x / 2 * (1 + erf(x / sqrt 2)), with the erf above. */
+static inline float mcr_gelu(float x)
+{
+    return 0.5f * x * (1.0f + mcr_erf(x * 0.70710678118654752f));
+}
+
 /* exp(x) by range reduction x = n ln2 + r, |r| <= ln2/2, and Cephes' degree-6 polynomial
  * for exp(r); 2^n built in the exponent bits. n = round(x / ln2) with the 1.5 * 2^23
  * trick (default rounding mode), which needs no libm call. Inputs are clamped to where

@@ -19,7 +19,7 @@ static float apply(enum mcr_unary_op op, float x, float alpha, float beta)
     case MCR_NEG: return -x;
     case MCR_ABS: return fabsf(x);
     case MCR_RECIPROCAL: return 1.0f / x;
-    case MCR_GELU_ERF: return 0.5f * x * (1.0f + mcr_erf(x * 0.70710678118654752f));
+    case MCR_GELU_ERF: return mcr_gelu(x);
     case MCR_GELU_TANH: {
         const float u = 0.79788456080286536f * (x + 0.044715f * x * x * x);
         return 0.5f * x * (1.0f + tanhf(u));
@@ -64,10 +64,7 @@ void mcr_epilogue_f32(const struct mcr_epilogue *ep, float *y, long offset, long
 {
     if (!ep) return;
     if (ep->act == MCR_GELU_ERF) { /* the common case, as its own loop: it vectorizes */
-        for (long i = 0; i < n; i++) {
-            const float v = y[i];
-            y[i] = 0.5f * v * (1.0f + mcr_erf(v * 0.70710678118654752f));
-        }
+        for (long i = 0; i < n; i++) y[i] = mcr_gelu(y[i]);
     } else if (ep->act != MCR_IDENTITY) {
         for (long i = 0; i < n; i++) y[i] = apply(ep->act, y[i], ep->alpha, ep->beta);
     }

@@ -432,6 +432,16 @@ static void test_matmul(void **state)
             mcr_matmul_packed_f32(a, bpk, use_bias ? bias : NULL, c, m, k, n, lda, ldc, NULL);
             assert_close(c, ref, m * ldc, 1e-5, 1e-5);
             free(bpk);
+            /* With GELU, the epilogue of every ConvMlp (whole tiles take their own path). */
+            double *gelu_ref = malloc((size_t)(m * ldc) * sizeof(double));
+            for (long i = 0; i < m * ldc; i++) { /* columns past n stay as they were */
+                const double x = ref[i];
+                gelu_ref[i] = i % ldc < n ? 0.5 * x * (1.0 + erf(x / sqrt(2.0))) : x;
+            }
+            const struct mcr_epilogue gelu = {MCR_GELU_ERF, 0.0f, 0.0f, NULL};
+            mcr_matmul_f32(a, b, use_bias ? bias : NULL, c, m, k, n, lda, ldb, ldc, &gelu);
+            assert_close(c, gelu_ref, m * ldc, 1e-5, 1e-5);
+            free(gelu_ref);
             /* With an epilogue: relu, then a residual laid out like c. */
             float *res = randv(m * ldc);
             for (long i = 0; i < m; i++)
