@@ -77,8 +77,8 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
         result.kernels = profile_kernels(compiled, xs, runs, quiet)
         print_profile(result)
     print(f"mobilec: {name} target={compiled.target}{'' if optimize else ' no-optimize'} "
-          f"onnxruntime_isa={onnxruntime_isa} onnxruntime_threads={threads} runs={runs} macs={result.macs} "
-          f"gflops={result.gflops:.1f}")
+          f"onnxruntime_isa={onnxruntime_isa} onnxruntime_threads={threads} runs={runs} "
+          f"macs={result.macs} gflops={result.gflops:.1f}")
     print(f"bench: {name} mobilec_ms={result.mobilec_ms:.2f} "
           f"onnxruntime_ms={result.onnxruntime_ms:.2f} ratio={result.ratio:.3f}")
     return result

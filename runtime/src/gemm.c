@@ -57,7 +57,9 @@ static void tile_epilogue(const struct mcr_epilogue *ep, float *ctile, long ldc,
         }
         return;
     }
-    for (long r = 0; r < rows; r++) mcr_epilogue_f32(ep, ctile + r * ldc, offset + r * ldc, cols);
+    for (long r = 0; r < rows; r++) {
+        mcr_epilogue_f32(ep, ctile + r * ldc, offset + r * ldc, cols);
+    }
 }
 
 void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, float *c,

@@ -3,9 +3,10 @@ timed by `mobilec bench` beside onnxruntime (single thread, all its graph optimi
 same input, interleaved rounds, medians): the generic target without and with the
 optimizing passes, then each x86 target this CPU runs; on a CPU with AVX-512, the
 x86-64-v3 code also beside onnxruntime limited to its AVX2 kernels (`--onnxruntime-isa
-avx2`, in a process of its own: what a CPU without AVX-512 would run). Also measures this core's peak
-FMA throughput per ISA (runtime/tools/peak_fma.c) for the fraction-of-peak columns, and
-profiles every model on the best target for its five most expensive kernels.
+avx2`, in a process of its own: what a CPU without AVX-512 would run). Also measures
+this core's peak FMA throughput per ISA (runtime/tools/peak_fma.c) for the
+fraction-of-peak columns, and profiles every model on the best target for its five most
+expensive kernels.
 
 Writes build/bench/BENCH.md (tables) and build/bench/ratios.png (bar chart of the ratios).
 
