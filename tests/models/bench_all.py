@@ -59,7 +59,7 @@ def chart(rows: list[tuple[str, str, float]], path: Path) -> None:
     models = list(dict.fromkeys(r[0] for r in rows))
     configs = list(dict.fromkeys(r[1] for r in rows))
     width = 0.8 / len(configs)
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig, ax = plt.subplots(figsize=(11, 4.5))
     for k, cfg in enumerate(configs):
         xs = [models.index(m) + k * width for m, c, _ in rows if c == cfg]
         ys = [v for _, c, v in rows if c == cfg]
@@ -75,7 +75,7 @@ def chart(rows: list[tuple[str, str, float]], path: Path) -> None:
     ax.minorticks_off()
     ax.set_ylabel("mobilec / onnxruntime latency (log scale)")
     ax.set_title("Single-thread latency ratio (lower is better)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the bars
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
