@@ -3,6 +3,7 @@ good input gets byte-identical output and a truthful report."""
 from __future__ import annotations
 
 import json
+import platform
 import re
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from helpers import FIXTURES, ROOT
@@ -198,6 +200,7 @@ def test_bench_profile_names_every_kernel(tmp_path: Path) -> None:
     assert lines[-1].startswith("bench: m ")
 
 
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 only")
 def test_bench_against_onnxruntime_without_avx512(tmp_path: Path) -> None:
     m = small_model(tmp_path / "m.onnx", op="Tanh")
     proc = mobilec("bench", str(m), "--runs", "1", "-q", "--onnxruntime-isa", "avx2")

@@ -7,17 +7,22 @@ numbers."""
 from __future__ import annotations
 
 import json
+import platform
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import onnx
+import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from compiler.ort_isa import XCR0_AVX, XGETBV_XCR0, patch_xgetbv
 from compiler.targets import TARGETS, runs_here
 from helpers import ROOT
+
+X86 = pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"),
+                         reason="xgetbv and AVX-512 are x86's")
 
 PROBE = """
 import json, sys
@@ -65,6 +70,7 @@ def test_patch_replaces_only_xcr0_reads() -> None:
     assert len(XCR0_AVX) == len(XGETBV_XCR0)
 
 
+@X86
 def test_patched_onnxruntime_takes_the_avx2_kernels(tmp_path: Path) -> None:
     model = conv_model(tmp_path / "conv.onnx")
     avx2 = probe("avx2", model, tmp_path)
@@ -75,6 +81,7 @@ def test_patched_onnxruntime_takes_the_avx2_kernels(tmp_path: Path) -> None:
     np.testing.assert_allclose(avx2["y"], native["y"], rtol=1e-5, atol=1e-5)
 
 
+@X86
 def test_one_onnxruntime_per_process() -> None:
     code = ("from compiler.ort_isa import load\nfrom compiler.errors import MobilecError\n"
             "load('native')\ntry:\n    load('avx2')\nexcept MobilecError as e:\n    print(e)\n")
