@@ -53,8 +53,9 @@ def _parser() -> argparse.ArgumentParser:
                              "only; build with -Wa,-I,DIR); auto (default): inline up to 192 MB")
         sp.add_argument("--no-optimize", dest="optimize", action="store_false",
                         help="skip the optimizing passes (BatchNorm folding, branch merging, "
-                             "pattern recognition, epilogue fusion, the channels-last layout, "
-                             "copy composition): one kernel per ONNX op, NCHW")
+                             "pattern recognition, epilogue fusion, row slicing, the "
+                             "channels-last layout, copy composition): one kernel per ONNX "
+                             "op, NCHW")
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
     c = sub.add_parser("compile", help="compile an ONNX model to <name>_model.c and .h",

@@ -15,7 +15,7 @@ from .frontend import import_graph
 from .ir import Graph
 from .targets import resolve
 from .passes import (canonicalize, compose_copies, fold_batchnorm, fuse_epilogues, layout,
-                     merge_branches, recognize)
+                     merge_branches, recognize, slice_rows)
 
 Pass = Callable[[Graph], Graph]
 
@@ -26,6 +26,7 @@ PASSES: list[tuple[str, Pass]] = [
     ("merge_branches", merge_branches.run),
     ("recognize", recognize.run),
     ("fuse_epilogues", fuse_epilogues.run),
+    ("slice_rows", slice_rows.run),
 ]
 # Kernel graph -> kernel graph passes after lowering, in order.
 LOWERED_PASSES: list[tuple[str, Pass]] = [
