@@ -87,7 +87,8 @@ class Slicer:
                       for n, v in (("starts", start), ("ends", start + length), ("axes", axis))]
             node = Node("Slice", f"{reader.name}/slice_rows", [x, *consts], [out], {})
             producer = self.g.producers().get(x)
-            self.g.nodes.insert(self.g.nodes.index(producer) + 1 if producer else 0, node)
+            at = next((i + 1 for i, n in enumerate(self.g.nodes) if n is producer), 0)
+            self.g.nodes.insert(at, node)
             self.made[key] = node
         return self.made[key].outputs[0]
 
@@ -133,7 +134,7 @@ class Slicer:
         # The producer now writes the slice itself, under its own output's name.
         self.g.tensors[x] = Tensor(x, self.g.t(s.outputs[0]).shape, self.g.t(x).dtype)
         self.g.replace_uses(s.outputs[0], x)
-        self.g.nodes.remove(s)
+        self.g.nodes = [n for n in self.g.nodes if n is not s]
         return True
 
 
