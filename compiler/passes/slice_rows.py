@@ -52,7 +52,7 @@ def operand_axes(node: Node, graph: Graph, axis: int) -> dict[int, int] | None:
         return axes
     if node.domain == "" and node.op == "LayerNormalization":
         return {0: axis} if _axis(int(node.attr("axis", -1)), out_rank) > axis else None
-    if node.domain == "mobilec" and node.op == "MatMul":
+    if node.op == "MatMul":  # ONNX's, or mobilec's with bias, epilogue and residual
         w = graph.const(node.inputs[1])
         if w is None or w.ndim != 2 or axis >= out_rank - 1:
             return None
@@ -62,8 +62,9 @@ def operand_axes(node: Node, graph: Graph, axis: int) -> dict[int, int] | None:
         return axes
     if node.domain == "mobilec" and node.op == "Attention":
         return {0: axis} if axis == out_rank - 2 else None
-    if node.domain == "" and node.op == "Transpose":
-        return {0: list(node.attr("perm"))[axis]}
+    if node.domain == "" and node.op == "Transpose":  # no perm: the dims reversed
+        perm = node.attr("perm")
+        return {0: list(perm)[axis] if perm is not None else out_rank - 1 - axis}
     if node.domain == "" and node.op == "Reshape":
         src, dst = graph.t(node.inputs[0]).shape, graph.t(node.outputs[0]).shape
         return {0: axis} if src[:axis + 1] == dst[:axis + 1] else None

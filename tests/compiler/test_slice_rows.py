@@ -42,6 +42,10 @@ CASES = {
     "mlp, first token": (MLP + [N("Gather", ["f", "zero"], ["y"], axis=1)], 1),
     "mlp, last token": (MLP + [N("Gather", ["f", "last"], ["y"], axis=1)], 1),
     "attention, first token": (ATTN + [N("Gather", ["f", "zero"], ["y"], axis=1)], 1),
+    # Through a Transpose without perm (the dims reversed) and back.
+    "reversed twice": ([N("MatMul", ["x", "w1"], ["h"]), N("Transpose", ["h"], ["ht"]),
+                        N("Relu", ["ht"], ["r"]), N("Transpose", ["r"], ["f"]),
+                        N("Gather", ["f", "zero"], ["y"], axis=1)], 1),
     # Softmax over the tokens mixes them: every row is still computed.
     "softmax across tokens": ([N("MatMul", ["x", "w1"], ["h"]), N("Softmax", ["h"], ["p"], axis=1),
                                N("Gather", ["p", "zero"], ["y"], axis=1)], T),
