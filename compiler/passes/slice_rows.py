@@ -24,14 +24,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Graph, Node, Tensor
+from ..lower.common import norm_axis
 from ..lower.elementwise import BINARY, UNARY
 
 Key = tuple[str, int, int, int]  # (tensor, axis, start, length)
 ELEMENTWISE_BINARY = set(BINARY) - {"Sum"}
-
-
-def _axis(a: int, rank: int) -> int:
-    return a + rank if a < 0 else a
 
 
 def operand_axes(node: Node, graph: Graph, axis: int) -> dict[int, int] | None:
@@ -51,7 +48,7 @@ def operand_axes(node: Node, graph: Graph, axis: int) -> dict[int, int] | None:
                 axes[i] = a
         return axes
     if node.domain == "" and node.op == "LayerNormalization":
-        return {0: axis} if _axis(int(node.attr("axis", -1)), out_rank) > axis else None
+        return {0: axis} if norm_axis(int(node.attr("axis", -1)), out_rank) > axis else None
     if node.op == "MatMul":  # ONNX's, or mobilec's with bias, epilogue and residual
         w = graph.const(node.inputs[1])
         if w is None or w.ndim != 2 or axis >= out_rank - 1:
@@ -107,7 +104,7 @@ class Slicer:
             return
         x = gather.inputs[0]
         rank = len(self.g.t(x).shape)
-        axis = _axis(int(gather.attr("axis", 0)), rank)
+        axis = norm_axis(int(gather.attr("axis", 0)), rank)
         if self.movable(x, axis) is None:
             return
         start = int(idx.ravel()[0])

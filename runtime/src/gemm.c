@@ -17,7 +17,7 @@
  * at compile time: then nothing is packed at run time. */
 #include <string.h>
 
-#include "fastmath.h"
+#include "epilogue.h"
 #include "gemm.h"
 #include "gemm_ukernel.h"
 
@@ -42,23 +42,16 @@
 #error "a pre-packed panel must hold whole micro-kernel tiles"
 #endif
 
-/* The epilogue of a finished tile. GELU (every MCi ConvMlp's and ViT-B/16's first layer)
- * on a tile NR wide: with the row length a constant its loop compiles to straight vector
- * code; a call per row with a run-time length cost 28% more under AVX-512 and 13% more
- * under AVX2 (measured on 4096 x 192). The residual is laid out as c, so its offset is
- * the element's. */
+/* The epilogue of a finished tile, while it is in L1; a full tile's rows with the
+ * constant width NR (epilogue.h). The residual is laid out as c, so its offset is the
+ * element's. */
 static void tile_epilogue(const struct mcr_epilogue *ep, float *ctile, long ldc, long rows,
                           long cols, long offset)
 {
-    if (ep && ep->act == MCR_GELU_ERF && !ep->residual && cols == NR) {
-        for (long r = 0; r < rows; r++) {
-            float *row = ctile + r * ldc;
-            for (long j = 0; j < NR; j++) row[j] = mcr_gelu(row[j]);
-        }
-        return;
-    }
-    for (long r = 0; r < rows; r++) {
-        mcr_epilogue_f32(ep, ctile + r * ldc, offset + r * ldc, cols);
+    if (cols == NR) {
+        mcr_epilogue_rows(ep, ctile, ldc, rows, NR, offset);
+    } else {
+        mcr_epilogue_rows(ep, ctile, ldc, rows, cols, offset);
     }
 }
 

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "epilogue.h"
 #include "fastmath.h"
 #include "mcr.h"
 
@@ -62,14 +63,5 @@ void mcr_unary_f32(enum mcr_unary_op op, const float *x, float *y, long n,
 
 void mcr_epilogue_f32(const struct mcr_epilogue *ep, float *y, long offset, long n)
 {
-    if (!ep) return;
-    if (ep->act == MCR_GELU_ERF) { /* the common case, as its own loop: it vectorizes */
-        for (long i = 0; i < n; i++) y[i] = mcr_gelu(y[i]);
-    } else if (ep->act != MCR_IDENTITY) {
-        for (long i = 0; i < n; i++) y[i] = apply(ep->act, y[i], ep->alpha, ep->beta);
-    }
-    if (ep->residual) {
-        const float *r = ep->residual + offset;
-        for (long i = 0; i < n; i++) y[i] += r[i];
-    }
+    mcr_epilogue_rows(ep, y, n, 1, n, offset);
 }

@@ -1,0 +1,37 @@
+/* The epilogue (mcr.h, struct mcr_epilogue) on `rows` rows of n elements, ldy apart, as
+ * an inline function: a caller whose n is a constant -- the GEMM on a full tile, NR
+ * wide -- gets loops of constant length, which gcc compiles to straight vector code (a
+ * call per row with a run-time length measured 28% slower for GELU under AVX-512, 13%
+ * under AVX2), and the epilogue's kind is tested once per tile. The residual is laid out
+ * as y: element offset + r * ldy + i. mcr_epilogue_f32 is one row of it, out of line.
+ * Internal. */
+#ifndef MCR_EPILOGUE_H
+#define MCR_EPILOGUE_H
+
+#include "fastmath.h"
+#include "mcr.h"
+
+static inline void mcr_epilogue_rows(const struct mcr_epilogue *ep, float *y, long ldy,
+                                     long rows, long n, long offset)
+{
+    if (!ep) return;
+    if (ep->act == MCR_GELU_ERF) { /* the common case, as its own loop: it vectorizes */
+        for (long r = 0; r < rows; r++) {
+            float *row = y + r * ldy;
+            for (long i = 0; i < n; i++) row[i] = mcr_gelu(row[i]);
+        }
+    } else if (ep->act != MCR_IDENTITY) { /* the others call libm: out of line */
+        for (long r = 0; r < rows; r++) {
+            mcr_unary_f32(ep->act, y + r * ldy, y + r * ldy, n, ep->alpha, ep->beta);
+        }
+    }
+    if (ep->residual) {
+        for (long r = 0; r < rows; r++) {
+            float *row = y + r * ldy;
+            const float *res = ep->residual + offset + r * ldy;
+            for (long i = 0; i < n; i++) row[i] += res[i];
+        }
+    }
+}
+
+#endif
