@@ -3,8 +3,22 @@
 #ifndef MCR_FASTMATH_H
 #define MCR_FASTMATH_H
 
+#include <math.h>
+
 #if defined(__AVX__)
 #include <immintrin.h>
+#endif
+
+/* a * b + c, fused where the target has an FMA instruction. Written out, not left to
+ * the compiler: -std=c99 turns contraction off (gcc's ISO mode), and then every step of
+ * a polynomial is a multiply and an add -- measured under AVX2, exp 29% and GELU 27%
+ * slower. fmaf, with the hardware instruction at hand, is one instruction that gcc and
+ * clang vectorize; without it, it is a libm call per element, so there it is the plain
+ * expression. One rounding instead of two either way is at least as accurate. */
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+#define MCR_FMA(a, b, c) fmaf((a), (b), (c))
+#else
+#define MCR_FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
 /* erf(x) as x * P(x^2) / Q(x^2) on [-4, 4] (Eigen's float coefficients); beyond, erf is
@@ -19,24 +33,25 @@ static inline float mcr_erf(float a)
     x = x > 4.0f ? 4.0f : x;
     const float x2 = x * x;
     float p = -2.72614225801306e-10f;
-    p = p * x2 + 2.77068142495902e-08f;
-    p = p * x2 + -2.10102402082508e-06f;
-    p = p * x2 + -5.69250639462346e-05f;
-    p = p * x2 + -7.34990630326855e-04f;
-    p = p * x2 + -2.95459980854025e-03f;
-    p = p * x2 + -1.60960333262415e-02f;
+    p = MCR_FMA(p, x2, 2.77068142495902e-08f);
+    p = MCR_FMA(p, x2, -2.10102402082508e-06f);
+    p = MCR_FMA(p, x2, -5.69250639462346e-05f);
+    p = MCR_FMA(p, x2, -7.34990630326855e-04f);
+    p = MCR_FMA(p, x2, -2.95459980854025e-03f);
+    p = MCR_FMA(p, x2, -1.60960333262415e-02f);
     float q = -1.45660718464996e-05f;
-    q = q * x2 + -2.13374055278905e-04f;
-    q = q * x2 + -1.68282697438203e-03f;
-    q = q * x2 + -7.37332916720468e-03f;
-    q = q * x2 + -1.42647390514189e-02f;
+    q = MCR_FMA(q, x2, -2.13374055278905e-04f);
+    q = MCR_FMA(q, x2, -1.68282697438203e-03f);
+    q = MCR_FMA(q, x2, -7.37332916720468e-03f);
+    q = MCR_FMA(q, x2, -1.42647390514189e-02f);
     return x * p / q;
 }
 
 /* Exact GELU, x * Phi(x) = x / 2 * (1 + erf(x / sqrt 2)), with the erf above. */
 static inline float mcr_gelu(float x)
 {
-    return 0.5f * x * (1.0f + mcr_erf(x * 0.70710678118654752f));
+    const float h = 0.5f * x;
+    return MCR_FMA(h, mcr_erf(x * 0.70710678118654752f), h);
 }
 
 /* exp(x) by range reduction x = n ln2 + r, |r| <= ln2/2, and Cephes' degree-6 polynomial
@@ -44,21 +59,21 @@ static inline float mcr_gelu(float x)
  * trick (default rounding mode), which needs no libm call. Inputs are clamped to where
  * the result is a normal float: exp(x) for x < -87.3 comes out 2^-126 (softmax weights
  * that small vanish in the sum anyway). Max relative error, measured over [-87, 88] in
- * tests/runtime (test_exp_error_bound): 7.9e-8, tested against 2e-7. */
+ * tests/runtime (test_exp_error_bound): 7.9e-8 (8.3e-8 with FMA), tested against 2e-7. */
 static inline float mcr_exp(float a)
 {
     float x = a < -87.3365448f ? -87.3365448f : a;
     x = x > 88.3762626f ? 88.3762626f : x;
     const float magic = 12582912.0f; /* 1.5 * 2^23 */
-    const float n = (x * 1.44269504088896341f + magic) - magic;
-    const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f; /* ln2 = hi - lo */
+    const float n = MCR_FMA(x, 1.44269504088896341f, magic) - magic;
+    const float r = MCR_FMA(n, 2.12194440e-4f, MCR_FMA(-n, 0.693359375f, x)); /* ln2 = hi - lo */
     float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    const float e = p * r * r + r + 1.0f;
+    p = MCR_FMA(p, r, 1.3981999507e-3f);
+    p = MCR_FMA(p, r, 8.3334519073e-3f);
+    p = MCR_FMA(p, r, 4.1665795894e-2f);
+    p = MCR_FMA(p, r, 1.6666665459e-1f);
+    p = MCR_FMA(p, r, 5.0000001201e-1f);
+    const float e = MCR_FMA(p * r, r, r) + 1.0f;
     union { float f; int i; } scale;
     scale.i = ((int)n + 127) << 23;
     return e * scale.f;
