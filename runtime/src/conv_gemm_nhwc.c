@@ -29,8 +29,8 @@ static long first_col(long off, long lim, long sw)
 /* The im2col rows (ckk apart, tap-major, channels innermost) of output pixels ox0..ox1-1
  * of output row oy. Per tap, the output columns that read inside the image are one range,
  * found once; the copy then runs along the row -- for an NCHW input with few channels (the
- * stem: 3) a loop per channel over the row, not one of 3 elements per pixel and tap, which
- * measured ~4x slower than the stem's GEMM. */
+ * stem: 3) a loop per channel over the row, not one of 3 elements per pixel and tap
+ * (measured on MCi's stem alone: 0.71 -> 0.60 ms under AVX2, 0.52 -> 0.41 under AVX-512). */
 static void gather_row(const float *xb, int x_nhwc, float *rows, long ckk, long c, long h,
                        long wd, long oy, long ox0, long ox1, long kh, long kw, long sh,
                        long sw, long pt, long pl, long dh, long dw)
