@@ -40,10 +40,10 @@ MCR_ALWAYS_INLINE void tile(long np, int masked, __m256i mask, const float *cons
 }
 
 /* Stride and width constants (1 or 2; 3 or 7): np (8 or 4) pixels, each input vector
- * loaded once. Eight pixels need all 16 ymm registers (8 accumulators + 7 weights + 1
- * input), but each accumulator is a chain of dependent FMAs through all kh * kw taps, and
- * 4 chains keep only one of the two FMA ports busy: 7x7 on MCi's shapes 71-75 -> 93-100
- * GFLOP/s (8x8 pixels x 512 channels: 49 -> 73). */
+ * loaded once. Why 8: each accumulator is a chain of dependent FMAs through all kh * kw
+ * taps, and 4 chains kept only one of the two FMA ports busy; 8 accumulators + 7 weights
+ * + 1 input fill the 16 ymm registers. 7x7 on MCi's shapes: 71-75 -> 90-100 GFLOP/s
+ * (8x8 pixels x 512 channels: 49 -> 72). */
 MCR_ALWAYS_INLINE void tile_slide(long np, long kwc, long swc, int masked, __m256i mask,
                                   const float *const *rows, long kh, const float *w,
                                   const float *bias, float *y, long ox, long ch, long kc,
