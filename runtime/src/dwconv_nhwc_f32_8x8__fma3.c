@@ -1,8 +1,8 @@
 /* Channels-last depthwise micro-kernel, AVX2+FMA (dwconv_nhwc_ukernel.h): tiles of 8
  * pixels x 8 channels in 8 ymm accumulators, one weight load per tap for the 8 pixels.
- * For strides 1 and 2 and kernel widths 3 and 7, tiles of 8 (then 4) pixels slide along
- * the row, loading each input vector once. The last channels (kc % 8) go through masked
- * loads and stores, the last pixels (ow % 4) one at a time. */
+ * For strides 1 and 2 and kernel widths 3 and 7, tiles of 8 pixels (4 in rows of 4 to 7)
+ * slide along the row, loading each input vector once. The last channels (kc % 8) go
+ * through masked loads and stores. */
 #include "dwconv_nhwc_ukernel.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -87,24 +87,29 @@ MCR_ALWAYS_INLINE void slide(long np, int masked, __m256i mask, const float *con
     }
 }
 
-/* One vector of channels for the whole row. */
+/* One vector of channels for the whole row. The row's last pixels go in one more sliding
+ * tile that overlaps the one before (its pixels come out the same, summed in the same
+ * order), not one at a time: a single pixel is one chain of dependent FMAs, and MCi's last
+ * stage at 224x224 is 7 pixels wide. */
 MCR_ALWAYS_INLINE void column(int masked, __m256i mask, const float *const *rows, long kh,
                               long kw, long sw, const float *w, const float *bias, float *y,
                               long ow, long ch, long kc, long ld)
 {
     long ox = 0;
-    if ((sw == 1 || sw == 2) && (kw == 3 || kw == 7)) {
+    if ((sw == 1 || sw == 2) && (kw == 3 || kw == 7) && ow >= 8) {
         for (; ox + 8 <= ow; ox += 8) {
             slide(8, masked, mask, rows, kh, kw, sw, w, bias, y, ox, ch, kc, ld);
         }
-        if (ox + 4 <= ow) {
-            slide(4, masked, mask, rows, kh, kw, sw, w, bias, y, ox, ch, kc, ld);
-            ox += 4;
-        }
-    } else {
-        for (; ox + 8 <= ow; ox += 8) {
-            tile(8, masked, mask, rows, kh, kw, sw, w, bias, y, ox, ch, kc, ld);
-        }
+        if (ox < ow) slide(8, masked, mask, rows, kh, kw, sw, w, bias, y, ow - 8, ch, kc, ld);
+        return;
+    }
+    if ((sw == 1 || sw == 2) && (kw == 3 || kw == 7) && ow >= 4) { /* 4..7 pixels */
+        slide(4, masked, mask, rows, kh, kw, sw, w, bias, y, 0, ch, kc, ld);
+        slide(4, masked, mask, rows, kh, kw, sw, w, bias, y, ow - 4, ch, kc, ld);
+        return;
+    }
+    for (; ox + 8 <= ow; ox += 8) {
+        tile(8, masked, mask, rows, kh, kw, sw, w, bias, y, ox, ch, kc, ld);
     }
     for (; ox < ow; ox++) tile(1, masked, mask, rows, kh, kw, sw, w, bias, y, ox, ch, kc, ld);
 }
