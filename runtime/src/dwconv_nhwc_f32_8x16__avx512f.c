@@ -89,7 +89,7 @@ MCR_ALWAYS_INLINE void slide(long np, __mmask16 mask, const float *const *rows, 
  * input rows are what the row's pixel tiles share. The row's last pixels go in one more
  * sliding tile that overlaps the one before (its pixels come out the same, summed in the
  * same order), not one at a time: a single pixel is one chain of dependent FMAs, and MCi's
- * last stage at 224x224 is 7 pixels wide (7x7 there: 18 -> 43 GFLOP/s). */
+ * last stage at 224x224 is 7 pixels wide (7x7 there: 19 -> 55 GFLOP/s). */
 MCR_ALWAYS_INLINE void column(__mmask16 mask, const float *const *rows, long kh, long kw,
                               long sw, const float *w, const float *bias, float *y, long ow,
                               long ch, long kc, long ld)
