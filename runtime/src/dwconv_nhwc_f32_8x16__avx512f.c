@@ -94,15 +94,16 @@ MCR_ALWAYS_INLINE void column(__mmask16 mask, const float *const *rows, long kh,
                               long sw, const float *w, const float *bias, float *y, long ow,
                               long ch, long kc, long ld)
 {
+    const int slides = (sw == 1 || sw == 2) && (kw == 3 || kw == 7);
     long ox = 0;
-    if ((sw == 1 || sw == 2) && (kw == 3 || kw == 7) && ow >= 8) {
+    if (slides && ow >= 8) {
         for (; ox + 8 <= ow; ox += 8) {
             slide(8, mask, rows, kh, kw, sw, w, bias, y, ox, ch, kc, ld);
         }
         if (ox < ow) slide(8, mask, rows, kh, kw, sw, w, bias, y, ow - 8, ch, kc, ld);
         return;
     }
-    if ((sw == 1 || sw == 2) && (kw == 3 || kw == 7) && ow >= 4) { /* 4..7 pixels */
+    if (slides && ow >= 4) { /* 4..7 pixels */
         slide(4, mask, rows, kh, kw, sw, w, bias, y, 0, ch, kc, ld);
         slide(4, mask, rows, kh, kw, sw, w, bias, y, ow - 4, ch, kc, ld);
         return;
