@@ -13,6 +13,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 FIXTURES = ROOT.parent / "shared" / "fixtures"
 
+
+def fixture(name: str) -> Path:
+    """A file of ../shared/fixtures; the test skips, naming the file, where it is missing
+    (a plain clone of the project has no ../shared)."""
+    import pytest
+    path = FIXTURES / name
+    if not path.is_file():
+        pytest.skip(f"missing fixture {path}")
+    return path
+
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from compiler.frontend import import_graph  # noqa: E402

@@ -14,7 +14,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from helpers import FIXTURES, ROOT
+from helpers import fixture, ROOT
 
 
 def mobilec(*args: str) -> subprocess.CompletedProcess[str]:
@@ -68,7 +68,7 @@ def test_truncated(tmp_path: Path) -> None:
 
 def test_truncated_fixture(tmp_path: Path) -> None:
     cut = tmp_path / "cut.onnx"
-    with open(FIXTURES / "mci0_64_train.onnx", "rb") as f:
+    with open(fixture("mci0_64_train.onnx"), "rb") as f:
         cut.write_bytes(f.read(1_000_000))
     assert_user_error(mobilec("compile", str(cut), "-o", str(tmp_path / "m.c")), "cut.onnx")
 

@@ -16,7 +16,7 @@ from compiler.build import RUNTIME, build_program
 from compiler.errors import MobilecError
 from compiler.frontend import import_graph
 from compiler.pipeline import compile_graph, write_sources
-from helpers import FIXTURES, assert_matches, build_model as make
+from helpers import fixture, assert_matches, build_model as make
 
 rng = np.random.default_rng(1)
 
@@ -82,7 +82,7 @@ def test_no_inplace_over_a_broadcast_operand(workdir: Path) -> None:
 
 
 def test_fixture_plan_is_valid_and_tight() -> None:
-    c = compile_graph(import_graph(str(FIXTURES / "mci0_64_train.onnx"), name="f"), "f")
+    c = compile_graph(import_graph(str(fixture("mci0_64_train.onnx")), name="f"), "f")
     p = c.plan
     planner.check(p, c.graph)
     assert p.lower_bound <= p.arena_bytes <= p.unplanned_bytes
@@ -149,7 +149,7 @@ int main(void)
 
 
 def test_inference_makes_no_heap_allocation(workdir: Path) -> None:
-    c = compile_graph(import_graph(str(FIXTURES / "mci0_64_train.onnx"), name="f"), "f")
+    c = compile_graph(import_graph(str(fixture("mci0_64_train.onnx")), name="f"), "f")
     src = workdir / "f_model.c"
     write_sources(c, src)
     drv = workdir / "alloc_driver.c"

@@ -12,7 +12,7 @@ import numpy as np
 
 from compiler.pipeline import compile_file, write_sources
 from compiler.verify import MAX_REL_DIFF, MIN_COSINE, compare, driver_source
-from helpers import FIXTURES, ROOT
+from helpers import fixture, ROOT
 
 CROSS, QEMU = "aarch64-linux-gnu-gcc", "qemu-aarch64"
 
@@ -20,7 +20,7 @@ CROSS, QEMU = "aarch64-linux-gnu-gcc", "qemu-aarch64"
 def test_generic_runs_on_aarch64(tmp_path: Path) -> None:
     assert shutil.which(CROSS) and shutil.which(QEMU), \
         f"{CROSS} and {QEMU} are installed by `make test` (Makefile: sysdeps)"
-    compiled = compile_file(str(FIXTURES / "mci0_64_train.onnx"), "m", "generic")
+    compiled = compile_file(str(fixture("mci0_64_train.onnx")), "m", "generic")
     write_sources(compiled, tmp_path / "m_model.c")
     (tmp_path / "m_driver.c").write_text(driver_source(compiled))
     runtime = sorted(str(p) for p in (ROOT / "runtime" / "src").glob("*.c"))
@@ -30,9 +30,9 @@ def test_generic_runs_on_aarch64(tmp_path: Path) -> None:
                     str(tmp_path / "m_model.c"), str(tmp_path / "m_driver.c"), *runtime, "-lm",
                     "-o", str(exe)], check=True)
     out = tmp_path / "out.bin"
-    subprocess.run([QEMU, str(exe), str(FIXTURES / "mci0_64_input.bin"), str(out)], check=True,
+    subprocess.run([QEMU, str(exe), str(fixture("mci0_64_input.bin")), str(out)], check=True,
                    capture_output=True)
     got = np.fromfile(out, dtype="<f4")
-    ref = np.fromfile(FIXTURES / "mci0_64_train_output_fp64.bin", dtype="<f8")
+    ref = np.fromfile(fixture("mci0_64_train_output_fp64.bin"), dtype="<f8")
     c = compare("aarch64 generic vs float64 reference", got, ref)
     assert c.cosine >= MIN_COSINE and c.rel <= MAX_REL_DIFF, c
