@@ -16,6 +16,7 @@ from onnx import helper, numpy_helper, shape_inference
 from .errors import MobilecError
 from .ir import Graph, Node, Tensor
 from .passes.fold_constants import try_fold
+from .validate import check_node
 
 # Element types a graph may compute with at run time. Integer/bool tensors are fine as
 # long as they fold away at compile time (shape arithmetic).
@@ -78,7 +79,7 @@ def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = No
     tensors: dict[str, Tensor] = {}
     for init in g.initializer:
         arr = numpy_helper.to_array(init, base_dir=os.path.dirname(path) if path else "")
-        tensors[init.name] = Tensor(init.name, tuple(arr.shape), arr.dtype, np.ascontiguousarray(arr))
+        tensors[init.name] = Tensor(init.name, tuple(arr.shape), arr.dtype, np.asarray(arr, order="C"))
 
     inputs: list[str] = []
     unknown = set(input_shapes) - {vi.name for vi in g.input if vi.name not in tensors}
@@ -107,6 +108,9 @@ def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = No
                 f"give it with --input-shape {vi.name}={example}", path=path)
         else:
             shape = tuple(int(d) for d in dims)
+        if min(shape, default=1) <= 0:
+            raise MobilecError(f"unsupported: input '{vi.name}' has shape {list(shape)}; mobilec "
+                               "compiles non-empty tensors only", path=path)
         tensors[vi.name] = Tensor(vi.name, tuple(shape), np.dtype(np.float32))
         inputs.append(vi.name)
 
@@ -120,16 +124,23 @@ def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = No
             if inp and inp not in tensors:
                 raise MobilecError(f"input '{inp}' is produced by no node", path=path,
                                    node=node.name, op=node.op)
+        check_node(node, tensors, path)
         folded = try_fold(node, tensors, opset, path)
         if folded is not None:
             for out, arr in zip(node.outputs, folded):
                 if out:
                     tensors[out] = Tensor(out, tuple(arr.shape), arr.dtype, arr)
+            _check_against_onnx(node, tensors, known, path)
             continue
         for out, (shape, dtype) in zip(node.outputs,
                                        _node_shapes(node, pn, tensors, known, opset, path)):
             if out:
+                if 0 in shape:
+                    raise MobilecError(f"unsupported: '{out}' has no elements (shape "
+                                       f"{list(shape)}); mobilec compiles non-empty tensors only",
+                                       path=path, node=node.name, op=node.op)
                 tensors[out] = Tensor(out, shape, dtype)
+        _check_against_onnx(node, tensors, known, path)
         nodes.append(node)
 
     outputs = [o.name for o in g.output]
@@ -146,6 +157,22 @@ def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = No
                     "only (integer math must fold away at compile time)",
                     path=path, node=node.name, op=node.op)
     return graph
+
+
+def _check_against_onnx(node: Node, tensors: dict[str, Tensor],
+                        known: dict[str, tuple[tuple[int, ...], np.dtype]], path: str) -> None:
+    """Every shape ONNX's own inference found must be the frontend's (folded constants
+    included): a disagreement is a mobilec bug, and compiling on would give a wrong program."""
+    for name in node.outputs:
+        if not name or name not in known:
+            continue
+        shape, dtype = known[name]
+        t = tensors[name]
+        if t.shape != shape or t.dtype != dtype:
+            raise MobilecError(
+                f"internal error (a mobilec bug): tensor '{name}' is {t.dtype}{list(t.shape)} "
+                f"to mobilec but {dtype}{list(shape)} to ONNX's shape inference",
+                path=path, stage="frontend", node=node.name, op=node.op)
 
 
 def _whole_model_shapes(model: onnx.ModelProto,
@@ -216,7 +243,8 @@ def _node_shapes(node: Node, pn: onnx.NodeProto, tensors: dict[str, Tensor],
             continue
         s = found.get(o)
         if s is None:
-            raise MobilecError(f"output '{o}' has no static shape (mobilec compiles static "
-                               "shapes only)", path=path, node=node.name, op=node.op)
+            raise MobilecError(f"unsupported: output '{o}' has no static shape (mobilec "
+                               "compiles static shapes only)", path=path, node=node.name,
+                               op=node.op)
         result.append(s)
     return result

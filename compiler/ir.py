@@ -96,7 +96,7 @@ class Graph:
     # --- edits ---------------------------------------------------------------------
     def add_const(self, hint: str, value: np.ndarray) -> str:
         name = self.fresh(hint)
-        value = np.ascontiguousarray(value)
+        value = np.asarray(value, order="C")
         self.tensors[name] = Tensor(name, tuple(value.shape), value.dtype, value)
         return name
 

@@ -23,7 +23,18 @@ def workdir() -> Iterator[Path]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print the backend node test counts per op at the end of the run."""
+    """Print the differential and backend node test counts per op at the end of the run."""
+    counts = getattr(sys.modules.get("test_op_differential"), "COUNTS", None)
+    if counts:
+        terminalreporter.write_sep("=", "differential op tests vs onnxruntime (cases per op)")
+        for op in sorted(counts):
+            c = counts[op]
+            terminalreporter.write_line(f"{op:<32} {c['passed']:>4} agree {c['refused']:>4} "
+                                        "refused as unsupported")
+        refusals = getattr(sys.modules.get("test_op_differential"), "REFUSALS", {})
+        for op in sorted(refusals):
+            for reason, n in refusals[op].most_common():
+                terminalreporter.write_line(f"  {op} refused {n}x: {reason[:120]}")
     mod = sys.modules.get("test_backend_nodes")
     results = getattr(mod, "RESULTS", None)
     if not results:
