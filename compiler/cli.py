@@ -8,6 +8,7 @@ from pathlib import Path
 
 from . import __version__
 from .codegen import WEIGHT_FORMATS, c_ident
+from .export import MODELS
 from .targets import CHOICES
 from .errors import MobilecError
 
@@ -22,7 +23,9 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="export a MobileCLIP image encoder to ONNX (needs torch, timm)",
                        description="Export a MobileCLIP image encoder from timm's definitions to "
                                    "ONNX, with deterministic random weights or a checkpoint.")
-    e.add_argument("model", choices=["mci0", "mci1", "mci2", "vit_b16"])
+    e.add_argument("model", choices=list(MODELS),
+                   help="MCi0-2 (MobileCLIP-S0-S2, 512-d), MCi3/MCi4 (MobileCLIP2-S3/S4, "
+                        "768-d) or ViT-B/16 (MobileCLIP-B)")
     e.add_argument("-o", "--output", required=True, help="the .onnx file to write")
     e.add_argument("--resolution", type=int, help="input height and width (default 256 for "
                    "MCi, 224 for ViT-B/16)")
@@ -31,7 +34,12 @@ def _parser() -> argparse.ArgumentParser:
                         "reparameterization applied before export (default train)")
     e.add_argument("--exporter", choices=["torchscript", "dynamo"], default="torchscript",
                    help="torch's ONNX exporter (default torchscript)")
-    e.add_argument("--checkpoint", help="a torch state dict to load instead of random weights")
+    e.add_argument("--checkpoint", help="weights to load instead of random ones: a .pt/.pth "
+                   "(torch.save) or .safetensors file in Apple's release layout "
+                   "(image_encoder.model.*), OpenCLIP/Hugging Face's (visual.trunk.*) or "
+                   "timm's; text-tower keys are ignored, every other key must fit. ViT-B/16 "
+                   "is built as Apple defines it for random weights and Apple's files, as "
+                   "timm does for OpenCLIP/timm files")
     e.add_argument("--seed", type=int, default=0, help="seed of the random weights and input")
     e.add_argument("--keep-bn", action="store_true",
                    help="keep BatchNormalization unfolded in the export")

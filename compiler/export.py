@@ -16,14 +16,16 @@ import numpy as np
 
 from .errors import MobilecError
 
-# Model name -> (timm constructor, default resolution).
-MODELS: dict[str, tuple[str, int]] = {
-    "mci0": ("fastvit_mci0", 256),
-    "mci1": ("fastvit_mci1", 256),
-    "mci2": ("fastvit_mci2", 256),
-    "vit_b16": ("vit_base_mci_224", 224),
+# Model name -> (timm constructor, default resolution, embedding size). MobileCLIP's image
+# embedding: global pool, then a projection (512-d; MobileCLIP2-S3/S4's MCi3/MCi4: 768-d).
+MODELS: dict[str, tuple[str, int, int]] = {
+    "mci0": ("fastvit_mci0", 256, 512),
+    "mci1": ("fastvit_mci1", 256, 512),
+    "mci2": ("fastvit_mci2", 256, 512),
+    "mci3": ("fastvit_mci3", 256, 768),
+    "mci4": ("fastvit_mci4", 256, 768),
+    "vit_b16": ("vit_base_mci_224", 224, 512),
 }
-EMBED_DIM = 512  # MobileCLIP's image embedding: global pool, then a projection to 512.
 
 # The exporter refuses a model whose float32 and float64 runs differ by more than this
 # (max |diff| / max |ref|): beyond it, comparing two float32 implementations means nothing.
@@ -53,44 +55,47 @@ def build_model(name: str, resolution: int, seed: int, checkpoint: str | None) -
     import torch
     import timm
 
+    from .checkpoint import detect_layout, load_into, read_state_dict
+
     if name not in MODELS:
         raise MobilecError(f"unknown model '{name}' (choose from {', '.join(MODELS)})")
-    timm_name, _ = MODELS[name]
-    kwargs: dict[str, Any] = {"num_classes": EMBED_DIM}
+    timm_name, _, embed_dim = MODELS[name]
+    kwargs: dict[str, Any] = {"num_classes": embed_dim}
     if name == "vit_b16":
         kwargs["img_size"] = resolution
+    state, layout = None, "random"
+    if checkpoint is not None:
+        state = read_state_dict(checkpoint)
+        layout = detect_layout(state)
+        _log(f"checkpoint layout: {layout}")
     torch.manual_seed(seed)
     model = timm.create_model(timm_name, pretrained=False, **kwargs)
-    if checkpoint is not None:
-        load_checkpoint(model, checkpoint)
+    if name == "vit_b16":
+        # Apple's weights were trained in Apple's definition; OpenCLIP/timm files in timm's.
+        if layout in ("random", "apple"):
+            apple_vit_b16(model)
+            _log("ViT-B/16 as Apple defines it (stem padding 1, LayerNorm eps 1e-5)")
+        else:
+            _log("ViT-B/16 as timm defines it (stem padding 0, LayerNorm eps 1e-6)")
+    if state is not None:
+        assert checkpoint is not None
+        load_into(model, checkpoint, state, layout, timm_name)
     else:
         randomize(model, seed)
     return model.eval()
 
 
-def load_checkpoint(model: Any, path: str) -> None:
-    """Load a state dict saved by torch (plain, or wrapped in {'state_dict': ...})."""
+def apple_vit_b16(model: Any) -> None:
+    """timm's vit_base_mci_224 made Apple's ViT-B/16 (ml-mobileclip `vit.py`): Apple's
+    ConvNormAct pads a k x k conv by (k - 1) // 2, so the 4x4/4 stem conv has padding 1
+    (timm: 0; the patch grid shifts by a pixel), and its LayerNorms use eps 1e-5 (timm:
+    1e-6). Same parameters, so the same state dict loads into either."""
     import torch
 
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many kinds here; the user needs one line
-        raise MobilecError(f"cannot read checkpoint: {err}", path=path) from None
-    for key in ("state_dict", "model", "model_state_dict"):
-        if isinstance(state, dict) and key in state and isinstance(state[key], dict):
-            state = state[key]
-    if not isinstance(state, dict):
-        raise MobilecError("checkpoint holds no state dict", path=path)
-    state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()}
-    result = model.load_state_dict(state, strict=False)
-    if result.missing_keys:
-        raise MobilecError(
-            f"checkpoint does not fit the model: {len(result.missing_keys)} missing keys, "
-            f"first '{result.missing_keys[0]}'", path=path)
-    if result.unexpected_keys:
-        raise MobilecError(
-            f"checkpoint does not fit the model: {len(result.unexpected_keys)} unexpected keys, "
-            f"first '{result.unexpected_keys[0]}'", path=path)
+    model.patch_embed.backbone[0].conv.padding = (1, 1)
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.LayerNorm):
+            mod.eps = 1e-5
 
 
 def randomize(model: Any, seed: int) -> None:
@@ -160,6 +165,8 @@ def export(opts: ExportOptions) -> None:
         raise MobilecError(f"--exporter must be torchscript or dynamo, not '{opts.exporter}'")
     if opts.model not in MODELS:
         raise MobilecError(f"unknown model '{opts.model}' (choose from {', '.join(MODELS)})")
+    if opts.checkpoint is not None and not os.path.isfile(opts.checkpoint):
+        raise MobilecError("no such checkpoint file", path=opts.checkpoint)
     res = opts.resolution or MODELS[opts.model][1]
     # dynamo emits opset 18 natively; converting it down fails on some graphs.
     opset = opts.opset or (17 if opts.exporter == "torchscript" else 18)

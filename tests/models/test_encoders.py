@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import FIXTURES, ROOT
+from helpers import fixture, ROOT
 
 EXPORTS = ROOT / "build" / "test-models"
 
@@ -60,11 +60,11 @@ def test_encoder_matches_onnxruntime(model: str, res: int, flags: tuple[str, ...
 def test_fixture_exported_elsewhere() -> None:
     """PyTorch 1.13 TorchScript export at opset 17: lone BNs, exact GELU as Div/Erf, 5-D
     attention reshapes, unfolded flatten, zero Pad, AveragePool and ReduceMean."""
-    model, image = FIXTURES / "mci0_64_train.onnx", FIXTURES / "mci0_64_input.bin"
-    out = verify(model, image, FIXTURES / "mci0_64_train_output_fp64.bin")
+    model, image = fixture("mci0_64_train.onnx"), fixture("mci0_64_input.bin")
+    out = verify(model, image, fixture("mci0_64_train_output_fp64.bin"))
     assert "vs mci0_64_train_output_fp64.bin" in out
     # Also against the float32 PyTorch output beside it.
-    out = verify(model, image, FIXTURES / "mci0_64_train_output.bin")
+    out = verify(model, image, fixture("mci0_64_train_output.bin"))
     assert "vs mci0_64_train_output.bin" in out
 
 
@@ -91,7 +91,7 @@ def test_checkpoint_path(tmp_path: Path) -> None:
     torch.save(build_model("mci1", 64, seed=0, checkpoint=None).state_dict(), other)
     proc = mobilec("export", "mci0", "--resolution", "64", "-o", str(tmp_path / "x.onnx"),
                    "--checkpoint", str(other))
-    assert proc.returncode == 2 and "does not fit the model" in proc.stderr
+    assert proc.returncode == 2 and "timm-layout checkpoint does not fit fastvit_mci0" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "x.onnx").exists()
 
 
@@ -149,8 +149,8 @@ def test_fixture_on_x86_targets(target: str) -> None:
     import platform
     if platform.machine() not in ("x86_64", "AMD64") or not runs_here(TARGETS[target]):
         pytest.skip(f"this CPU cannot run {target} code")
-    model, image = FIXTURES / "mci0_64_train.onnx", FIXTURES / "mci0_64_input.bin"
+    model, image = fixture("mci0_64_train.onnx"), fixture("mci0_64_input.bin")
     proc = mobilec("verify", str(model), "-q", "--target", target, "--input", str(image),
-                   "--expect", str(FIXTURES / "mci0_64_train_output_fp64.bin"))
+                   "--expect", str(fixture("mci0_64_train_output_fp64.bin")))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"target={target}" in proc.stdout.splitlines()[-1]
