@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--keep-bn", action="store_true",
                    help="keep BatchNormalization unfolded in the export")
     e.add_argument("--opset", type=int, help="ONNX opset (default 17 for torchscript, 18 for dynamo)")
+    e.add_argument("--dynamic-batch", action="store_true",
+                   help="export the batch dimension as dynamic (compile with --input-shape "
+                        "image=Nx3xHxW)")
     e.add_argument("--reference", action="store_true",
                    help="also write FILE_input.bin and FILE_output_fp64.bin (float64 PyTorch output)")
 
@@ -160,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                                  resolution=args.resolution, form=args.form,
                                  exporter=args.exporter, checkpoint=args.checkpoint,
                                  seed=args.seed, keep_bn=args.keep_bn, opset=args.opset,
-                                 reference=args.reference))
+                                 reference=args.reference, dynamic_batch=args.dynamic_batch))
             return 0
         from .frontend import parse_shape_overrides
         shapes = parse_shape_overrides(args.input_shape)

@@ -44,6 +44,7 @@ class ExportOptions:
     keep_bn: bool = False
     reference: bool = False
     opset: int | None = None  # default: 17 for torchscript, 18 for dynamo
+    dynamic_batch: bool = False
 
 
 def _log(msg: str) -> None:
@@ -189,19 +190,26 @@ def export(opts: ExportOptions) -> None:
     fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=str(out_path.parent))
     os.close(fd)
     try:
-        _log(f"exporting with the {opts.exporter} exporter, opset {opset}")
+        _log(f"exporting with the {opts.exporter} exporter, opset {opset}"
+             + (", batch dimension dynamic" if opts.dynamic_batch else ""))
         x = torch.from_numpy(image)
         with torch.no_grad():
             if opts.exporter == "torchscript":
                 training = (torch.onnx.TrainingMode.PRESERVE if opts.keep_bn
                             else torch.onnx.TrainingMode.EVAL)
+                axes = ({"image": {0: "batch"}, "embedding": {0: "batch"}}
+                        if opts.dynamic_batch else None)
                 torch.onnx.export(model, (x,), tmp, dynamo=False, opset_version=opset,
                                   input_names=["image"], output_names=["embedding"],
-                                  training=training, do_constant_folding=not opts.keep_bn)
+                                  training=training, do_constant_folding=not opts.keep_bn,
+                                  dynamic_axes=axes)
             else:
+                dims = (({0: torch.export.Dim("batch", min=1, max=1024)},)
+                        if opts.dynamic_batch else None)
                 prog = torch.onnx.export(model, (x,), dynamo=True, opset_version=opset,
                                          input_names=["image"], output_names=["embedding"],
-                                         external_data=False, optimize=not opts.keep_bn)
+                                         external_data=False, optimize=not opts.keep_bn,
+                                         dynamic_shapes=dims)
                 assert prog is not None
                 prog.save(tmp, external_data=False)
         umask = os.umask(0)

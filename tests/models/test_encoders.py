@@ -57,6 +57,23 @@ def test_encoder_matches_onnxruntime(model: str, res: int, flags: tuple[str, ...
     verify(export(model, res, *flags))
 
 
+DYNAMIC = [("mci0", 64, "torchscript", 3), ("mci0", 64, "dynamo", 8), ("mci1", 64, "torchscript", 2),
+           ("mci2", 64, "dynamo", 1), ("vit_b16", 224, "torchscript", 2)]
+
+
+@pytest.mark.parametrize("model,res,exporter,batch", DYNAMIC,
+                         ids=[f"{m}-{r}-{e}-batch{b}" for m, r, e, b in DYNAMIC])
+def test_dynamic_batch(model: str, res: int, exporter: str, batch: int) -> None:
+    """A dynamic-batch export compiles for the batch given with --input-shape (its shape
+    arithmetic, Shape -> Gather -> Unsqueeze -> Concat, folds with scalars kept scalar)."""
+    path = export(model, res, "--dynamic-batch", "--exporter", exporter)
+    proc = mobilec("verify", str(path), "-q", "--input-shape", f"image={batch}x3x{res}x{res}")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip().splitlines()[-1].startswith("verify: PASS")
+    proc = mobilec("compile", str(path), "-q", "-o", str(path.with_suffix(".c")))
+    assert proc.returncode == 2 and "dynamic shape" in proc.stderr, proc.stderr
+
+
 def test_fixture_exported_elsewhere() -> None:
     """PyTorch 1.13 TorchScript export at opset 17: lone BNs, exact GELU as Div/Erf, 5-D
     attention reshapes, unfolded flatten, zero Pad, AveragePool and ReduceMean."""
@@ -154,3 +171,33 @@ def test_fixture_on_x86_targets(target: str) -> None:
                    "--expect", str(fixture("mci0_64_train_output_fp64.bin")))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"target={target}" in proc.stdout.splitlines()[-1]
+
+
+def test_apple_style_attention(tmp_path: Path) -> None:
+    """Attention as Apple's ViT-B/16 writes it (ml-mobileclip's transformer): qkv reshaped
+    to [N, S, 3, h, c], transposed to [N, h, 3, S, c], then q, k, v = qkv[:, :, i] — the
+    TorchScript exporter writes a Gather on axis 2 by a rank-0 index, which removes the
+    axis. Compiled with and without the optimizer."""
+    import torch
+
+    class Attention(torch.nn.Module):
+        def __init__(self, dim: int = 32, heads: int = 4) -> None:
+            super().__init__()
+            self.qkv = torch.nn.Linear(dim, 3 * dim)
+            self.proj = torch.nn.Linear(dim, dim)
+            self.heads, self.scale = heads, (dim // heads) ** -0.5
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            b, s, _ = x.shape
+            qkv = self.qkv(x).reshape(b, s, 3, self.heads, -1).transpose(1, 3).contiguous()
+            q, k, v = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
+            a = torch.softmax(torch.matmul(q * self.scale, k.transpose(-1, -2)), dim=-1)
+            return self.proj(torch.matmul(a, v).transpose(1, 2).reshape(b, s, -1))
+
+    torch.manual_seed(0)
+    path = tmp_path / "attn.onnx"
+    torch.onnx.export(Attention().eval(), (torch.randn(1, 17, 32),), str(path), dynamo=False,
+                      opset_version=17, input_names=["x"], output_names=["y"])
+    for flags in ((), ("--no-optimize",)):
+        proc = mobilec("verify", str(path), "-q", *flags)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
