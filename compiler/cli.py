@@ -47,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--dynamic-batch", action="store_true",
                    help="export the batch dimension as dynamic (compile with --input-shape "
                         "image=Nx3xHxW)")
+    e.add_argument("--float16", action="store_true",
+                   help="convert the export to float16 as fp16 files are published "
+                        "(onnxconverter-common, float32 inputs and outputs); --reference "
+                        "still writes the float32 model's float64 output")
     e.add_argument("--reference", action="store_true",
                    help="also write FILE_input.bin and FILE_output_fp64.bin (float64 PyTorch output)")
 
@@ -163,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
                                  resolution=args.resolution, form=args.form,
                                  exporter=args.exporter, checkpoint=args.checkpoint,
                                  seed=args.seed, keep_bn=args.keep_bn, opset=args.opset,
-                                 reference=args.reference, dynamic_batch=args.dynamic_batch))
+                                 reference=args.reference, dynamic_batch=args.dynamic_batch,
+                                 float16=args.float16))
             return 0
         from .frontend import parse_shape_overrides
         shapes = parse_shape_overrides(args.input_shape)

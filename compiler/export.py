@@ -45,6 +45,7 @@ class ExportOptions:
     reference: bool = False
     opset: int | None = None  # default: 17 for torchscript, 18 for dynamo
     dynamic_batch: bool = False
+    float16: bool = False
 
 
 def _log(msg: str) -> None:
@@ -97,6 +98,33 @@ def apple_vit_b16(model: Any) -> None:
     for mod in model.modules():
         if isinstance(mod, torch.nn.LayerNorm):
             mod.eps = 1e-5
+
+
+def to_float16(path: str) -> None:
+    """Convert the ONNX file at `path` to float16 in place, as fp16 files are published:
+    onnxconverter-common's convert_float_to_float16 with keep_io_types. Two repairs make
+    its result load in onnxruntime: the model's own Casts to float32 (shape arithmetic
+    turned into a float, e.g. attention's head_dim ** -0.5) become Casts to float16 (the
+    converter leaves them float32 and feeds them to float16 ops), and the stale value
+    infos are dropped."""
+    import warnings
+
+    import onnx
+    from onnx import TensorProto
+    from onnxconverter_common import float16
+
+    model = onnx.load(path)
+    own_casts = {n.name for n in model.graph.node if n.op_type == "Cast"}
+    with warnings.catch_warnings():  # one warning per tiny weight it clamps to 1e-7
+        warnings.simplefilter("ignore")
+        half = float16.convert_float_to_float16(model, keep_io_types=True)
+    for n in half.graph.node:
+        if n.op_type == "Cast" and n.name in own_casts:
+            for a in n.attribute:
+                if a.name == "to" and a.i == TensorProto.FLOAT:
+                    a.i = TensorProto.FLOAT16
+    del half.graph.value_info[:]
+    onnx.save(half, path)
 
 
 def randomize(model: Any, seed: int) -> None:
@@ -212,6 +240,9 @@ def export(opts: ExportOptions) -> None:
                                          dynamic_shapes=dims)
                 assert prog is not None
                 prog.save(tmp, external_data=False)
+        if opts.float16:
+            _log("converting to float16 (onnxconverter-common, float32 inputs and outputs)")
+            to_float16(tmp)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode

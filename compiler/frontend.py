@@ -17,6 +17,7 @@ from .errors import MobilecError
 from .ir import Graph, Node, Tensor
 from .passes.fold_constants import try_fold
 from .validate import check_node
+from .widen import is_float16, widen
 
 # Element types a graph may compute with at run time. Integer/bool tensors are fine as
 # long as they fold away at compile time (shape arithmetic).
@@ -53,7 +54,7 @@ def load_model(path: str) -> onnx.ModelProto:
     except Exception as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise MobilecError(f"ONNX checker rejects the model: {first}", path=path) from None
-    return model
+    return widen(model) if is_float16(model) else model
 
 
 def _default_opset(model: onnx.ModelProto) -> int:

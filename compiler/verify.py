@@ -9,16 +9,27 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import onnx
 
 from .build import build_program
 from .codegen import c_ident, environment
 from .errors import MobilecError
 from .targets import resolve, runs_here
 from .pipeline import Compiled, compile_file, write_atomic, write_sources
+from .widen import is_float16
 
 # The bar every model must clear (../shared/DESIGN.md "Numbers that say it works").
 MIN_COSINE = 0.99999
 MAX_REL_DIFF = 1e-4
+# The bar of a float16 model (computed in float32 by mobilec, in float16 by onnxruntime;
+# its --expect reference usually the float32 model's): float16 keeps 11 significant bits,
+# unit roundoff u = 2^-11 = 4.9e-4, and every weight rounded to it and every activation
+# stored in it carries up to u of relative error into the output. 8u leaves room for a
+# few such errors adding up along the network; a miscompile (a wrong kernel, index or
+# layout) is off by order 1. Cosine: a relative error e costs about e^2 / 2 of it.
+FP16_UNIT_ROUNDOFF = 2.0 ** -11
+FP16_MAX_REL_DIFF = 8 * FP16_UNIT_ROUNDOFF
+FP16_MIN_COSINE = 0.9999
 
 
 @dataclass
@@ -27,10 +38,12 @@ class Comparison:
     max_abs: float
     rel: float
     cosine: float
+    min_cosine: float = MIN_COSINE
+    max_rel: float = MAX_REL_DIFF
 
     @property
     def ok(self) -> bool:
-        return self.cosine >= MIN_COSINE and self.rel <= MAX_REL_DIFF
+        return self.cosine >= self.min_cosine and self.rel <= self.max_rel
 
 
 def compare(label: str, got: np.ndarray, ref: np.ndarray) -> Comparison:
@@ -107,7 +120,12 @@ def onnxruntime_session(model_path: str, optimize: bool = False, threads: int = 
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
-    return ort.InferenceSession(model_path, opts, providers=["CPUExecutionProvider"])
+    try:
+        return ort.InferenceSession(model_path, opts, providers=["CPUExecutionProvider"])
+    except Exception as err:  # onnxruntime's own exception types
+        msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise MobilecError(f"onnxruntime cannot load the model (the reference): {msg}",
+                           path=model_path) from None
 
 
 def read_expect(path: str, size: int) -> np.ndarray:
@@ -139,6 +157,17 @@ def verify(model: str, *, name: str = "model", target: str = "generic", seeds: i
     if (input_file or expect) and (len(g.inputs) != 1 or len(g.outputs) != 1):
         raise MobilecError("--input/--expect need a model with one input and one output",
                            path=model)
+    half = is_float16(onnx.load(model, load_external_data=False))
+
+    def bar(c: Comparison) -> Comparison:
+        if half:
+            c.min_cosine, c.max_rel = FP16_MIN_COSINE, FP16_MAX_REL_DIFF
+        return c
+
+    if half and not quiet:
+        print(f"mobilec: a float16 model: computed in float32 with its weights widened; "
+              f"compared with the float16 bar (rel<={FP16_MAX_REL_DIFF:.1e} = 8 * 2^-11, "
+              f"cosine>={FP16_MIN_COSINE})", file=sys.stderr, flush=True)
     tmp = None if keep else tempfile.TemporaryDirectory(prefix="mobilec-verify-")
     workdir = Path(keep) if keep else Path(tmp.name)  # type: ignore[union-attr]
     workdir.mkdir(parents=True, exist_ok=True)
@@ -165,12 +194,15 @@ def verify(model: str, *, name: str = "model", target: str = "generic", seeds: i
             if not quiet:
                 print(f"mobilec: running {label}", file=sys.stderr, flush=True)
             got, _ = run_driver(exe, xs, [g.t(o).shape for o in g.outputs], workdir)
-            ref = sess.run(None, dict(zip(ort_names, xs)))
+            feed = {i.name: x.astype(np.float16) if i.type == "tensor(float16)" else x
+                    for i, x in zip(sess.get_inputs(), xs)}
+            ref = [np.asarray(r, dtype=np.float32) for r in sess.run(None, feed)]
             for o, (a, b) in enumerate(zip(got, ref)):
-                rows.append(compare(f"{g.outputs[o]} ({label}) vs onnxruntime", a, b))
+                rows.append(bar(compare(f"{g.outputs[o]} ({label}) vs onnxruntime", a, b)))
             if expect:
                 exp = read_expect(expect, got[0].size)
-                rows.append(compare(f"{g.outputs[0]} ({label}) vs {Path(expect).name}", got[0], exp))
+                rows.append(bar(compare(f"{g.outputs[0]} ({label}) vs {Path(expect).name}",
+                                        got[0], exp)))
                 rows.append(compare(f"onnxruntime ({label}) vs {Path(expect).name}", ref[0], exp))
     finally:
         if tmp is not None:
@@ -180,9 +212,10 @@ def verify(model: str, *, name: str = "model", target: str = "generic", seeds: i
     ok = all(r.ok for r in checked)
     worst_cos = min(r.cosine for r in checked)
     worst_rel = max(r.rel for r in checked)
+    need_cos, need_rel = checked[0].min_cosine, checked[0].max_rel
     print(f"verify: {'PASS' if ok else 'FAIL'} {name} target={compiled.target} cosine>={worst_cos:.7f} "
-          f"max|diff|/max|ref|<={worst_rel:.2e} (need cosine>={MIN_COSINE}, "
-          f"rel<={MAX_REL_DIFF:.0e})")
+          f"max|diff|/max|ref|<={worst_rel:.2e} (need cosine>={need_cos}, "
+          f"rel<={need_rel:.1e}{', float16 model' if half else ''})")
     return ok
 
 

@@ -201,3 +201,37 @@ def test_apple_style_attention(tmp_path: Path) -> None:
     for flags in ((), ("--no-optimize",)):
         proc = mobilec("verify", str(path), "-q", *flags)
         assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("model", ["mci0", "vit_b16"])
+def test_float16_export(model: str) -> None:
+    """A float16 export (onnxconverter-common, float32 I/O) compiles: computed in float32
+    with its weights widened, compared with onnxruntime running the float16 graph and with
+    the float32 model's float64 output, under the float16 bar (8 * 2^-11)."""
+    res = 64 if model == "mci0" else 224
+    path = export(model, res, "--float16")
+    import onnx
+    assert any(t.data_type == onnx.TensorProto.FLOAT16
+               for t in onnx.load(str(path), load_external_data=False).graph.initializer)
+    out = verify(path)
+    assert "float16 model" in out.splitlines()[-1], out
+
+
+def test_float16_inputs_and_outputs(tmp_path: Path) -> None:
+    """A graph typed float16 end to end: the generated C still takes and returns float32;
+    verify feeds onnxruntime float16."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.linspace(-1, 1, 12, dtype=np.float16).reshape(4, 3), "w")
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["m"]), helper.make_node("Relu", ["m"], ["y"]),
+             helper.make_node("Cast", ["y"], ["z"], to=TensorProto.FLOAT16)]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT16, [2, 4])],
+                          [helper.make_tensor_value_info("z", TensorProto.FLOAT16, [2, 3])], [w])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    path = tmp_path / "half.onnx"
+    onnx.save(m, str(path))
+    proc = mobilec("verify", str(path), "-q", "--seeds", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "float16 model" in proc.stdout.splitlines()[-1]
