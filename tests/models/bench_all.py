@@ -1,4 +1,4 @@
-"""`make bench`: each encoder's train-form export (MCi at 256x256, ViT-B/16 at 224x224),
+"""`make bench`: each encoder's train-form export (MCi0-4 at 256x256, ViT-B/16 at 224x224),
 timed by `mobilec bench` beside onnxruntime (single thread, all its graph optimizations,
 same input, interleaved rounds, medians): the generic target without and with the
 optimizing passes, then each x86 target this CPU runs; on a CPU with AVX-512, the
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 EXPORTS = ROOT / "build" / "models" / "full"
 OUT = ROOT / "build" / "bench"
-MODELS = ["mci0", "mci1", "mci2", "vit_b16"]
+MODELS = ["mci0", "mci1", "mci2", "mci3", "mci4", "vit_b16"]
 
 
 def export(model: str) -> Path:

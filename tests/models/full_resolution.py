@@ -1,7 +1,9 @@
 """`make models`: every encoder at full resolution, every form and exporter, verified
 against onnxruntime and the float64 PyTorch output: the train-form exports on every target
-this CPU runs, the other forms on `native`. Writes build/models/full/REPORT.md with each
-export's op histogram, its kernel-call count and the verify tables.
+this CPU runs, the other forms on `native`; also MCi at 224 and 384, a float16 export and
+a dynamic-batch export verified at batch 4. Writes build/models/full/REPORT.md with each
+export's op histogram, its kernel-call count, compile time and peak memory, and the
+verify tables.
 
 Usage: python tests/models/full_resolution.py [NAME_FILTER]
 """
@@ -9,8 +11,10 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +28,26 @@ CONFIGS: list[tuple[str, list[str]]] = []
 for m in ("mci0", "mci1", "mci2"):
     CONFIGS += [(m, []), (m, ["--form", "reparam"]), (m, ["--keep-bn"]),
                 (m, ["--exporter", "dynamo"]), (m, ["--exporter", "dynamo", "--form", "reparam"])]
-CONFIGS += [("vit_b16", []), ("vit_b16", ["--exporter", "dynamo"])]
+CONFIGS += [("mci3", []), ("mci4", []), ("vit_b16", []), ("vit_b16", ["--exporter", "dynamo"])]
+CONFIGS += [("mci0", ["--resolution", "224"]), ("mci0", ["--resolution", "384"]),
+            ("mci1", ["--resolution", "384"]), ("mci0", ["--float16"]),
+            ("vit_b16", ["--float16"]), ("mci1", ["--dynamic-batch"])]
+BATCH = 4  # the batch a --dynamic-batch export is compiled and verified for
+
+
+def timed(cmd: list[str]) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """(result, wall seconds, peak RSS in MiB) of one `mobilec` command: the child is
+    reaped with wait4, whose rusage is that child's alone."""
+    t0 = time.time()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "compiler.cli", *cmd], cwd=ROOT,
+                                text=True, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        result = subprocess.CompletedProcess(cmd, proc.returncode, out.read(), err.read())
+    return result, time.time() - t0, usage.ru_maxrss / 1024
 
 
 def run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
@@ -37,7 +60,7 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     from compiler.targets import TARGETS, runs_here
     targets = ["generic"] + [t for t in ("x86-64-v3", "x86-64-v4") if runs_here(TARGETS[t])]
-    lines = ["# Full-resolution verify (MCi 256x256, ViT-B/16 224x224)", ""]
+    lines = ["# Full-resolution verify (MCi 256x256 unless named, ViT-B/16 224x224)", ""]
     failures = 0
     for model, flags in CONFIGS:
         tag = "_".join([model] + [f.lstrip("-") for f in flags if f not in ("--form", "--exporter")])
@@ -54,8 +77,11 @@ def main() -> int:
                 continue
         hist = collections.Counter(n.op_type for n in onnx.load(str(path), load_external_data=False).graph.node)
         t0 = time.time()
-        proc = run(["compile", str(path), "--name", model, "-o", str(OUT / tag / f"{model}_model.c"),
-                    "-q", "--report-json", str(OUT / f"{tag}.json")])
+        shape = (["--input-shape", f"image={BATCH}x3x256x256"] if "--dynamic-batch" in flags
+                 else [])
+        proc, compile_s, compile_mib = timed(
+            ["compile", str(path), "--name", model, "-o", str(OUT / tag / f"{model}_model.c"),
+             "-q", "--report-json", str(OUT / f"{tag}.json"), *shape])
         if proc.returncode != 0:
             print(proc.stderr)
             failures += 1
@@ -68,10 +94,13 @@ def main() -> int:
                   f"kernel calls ({len(report['kernels'])}): "
                   + ", ".join(f"{k} {v}" for k, v in sorted(kernels.items())), "",
                   f"arena {report['arena_bytes']} bytes, lower bound {report['lower_bound_bytes']}, "
-                  f"weights {report['weights_bytes']} bytes", ""]
+                  f"weights {report['weights_bytes']} bytes", "",
+                  f"compile: {compile_s:.1f} s, peak RSS {compile_mib:.0f} MiB", ""]
+        # A dynamic-batch export has a batch-1 reference only: random inputs at BATCH.
+        inputs = (shape + ["--seeds", "1"] if shape else
+                  ["--input", stem + "_input.bin", "--expect", stem + "_output_fp64.bin"])
         for target in (targets if not flags else ["native"]):
-            proc = run(["verify", str(path), "--name", model, "-q", "--target", target,
-                        "--input", stem + "_input.bin", "--expect", stem + "_output_fp64.bin"])
+            proc = run(["verify", str(path), "--name", model, "-q", "--target", target, *inputs])
             print(proc.stdout, proc.stderr[-2000:], flush=True)
             if proc.returncode != 0:
                 failures += 1
