@@ -16,7 +16,8 @@ help:
 	@echo "make bench  latency of every encoder beside onnxruntime (build/bench/BENCH.md)"
 
 # Debian packages the C side needs (the aarch64 cross compiler and qemu for the generic
-# target's aarch64 test); installed only when missing (needs root or sudo).
+# target's aarch64 test, clang for the second compiler the generated code and runtime
+# are checked with); installed only when missing (needs root or sudo).
 sysdeps:
 	@missing=""; \
 	[ -f /usr/include/cmocka.h ] || missing="$$missing libcmocka-dev"; \
@@ -24,6 +25,7 @@ sysdeps:
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	command -v aarch64-linux-gnu-gcc >/dev/null || missing="$$missing gcc-aarch64-linux-gnu"; \
 	command -v qemu-aarch64 >/dev/null || missing="$$missing qemu-user"; \
+	command -v clang >/dev/null || missing="$$missing clang"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

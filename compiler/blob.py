@@ -11,7 +11,10 @@ from typing import Iterator
 
 import numpy as np
 
-BYTES_PER_LINE = 4096
+# One literal per row of the weights array: ISO C99 compilers need only support string
+# literals of 4095 characters (-pedantic's -Woverlength-strings), so rows of 4032 bytes
+# (63 x 64) each initialize one char[4032] row and no literal is longer.
+BYTES_PER_LINE = 4032
 
 
 def _table() -> tuple[np.ndarray, np.ndarray]:
@@ -30,7 +33,8 @@ _TOKENS, _MASK = _table()
 
 
 def string_lines(data: bytes) -> Iterator[str]:
-    """The bytes as a sequence of quoted C string literal lines (to be concatenated)."""
+    """The bytes as quoted C string literals of BYTES_PER_LINE bytes each (the last one
+    shorter): one per row of a char[rows][BYTES_PER_LINE] array."""
     arr = np.frombuffer(data, dtype=np.uint8)
     for start in range(0, len(arr), BYTES_PER_LINE):
         chunk = arr[start:start + BYTES_PER_LINE]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -174,14 +175,23 @@ def main(argv: list[str] | None = None) -> int:
         shapes = parse_shape_overrides(args.input_shape)
         name = c_ident(args.name) if args.name else _default_name(args.model)
         if args.command == "compile":
-            from .pipeline import compile_file, write_atomic, write_sources
+            from .pipeline import compile_file, source_files, write_all
+            out = Path(args.output) if args.output else Path("generated") / f"{name}_model.c"
+            if out.suffix != ".c" or args.output and args.output.endswith(("/", os.sep)):
+                raise MobilecError("-o must name a .c file (the header and weights are "
+                                   "written beside it)", path=str(args.output))
             compiled = compile_file(args.model, name, args.target, shapes, quiet=args.quiet,
                                     weights=args.weights, optimize=args.optimize)
-            out = Path(args.output) if args.output else Path("generated") / f"{name}_model.c"
             report = compiled.report()
-            header = write_sources(compiled, out)
+            files = source_files(compiled, out)
             if args.report_json:
-                write_atomic(Path(args.report_json), json.dumps(report, indent=1) + "\n")
+                rj = Path(args.report_json)
+                if rj.resolve() in {p.resolve() for p in files}:
+                    raise MobilecError("--report-json would overwrite a generated source",
+                                       path=str(rj))
+                files[rj] = json.dumps(report, indent=1) + "\n"
+            write_all(files)  # everything or nothing, only now that all of it succeeded
+            header = out.with_name(f"{name}_model.h")
             if args.report:
                 _print_report(report)
             if not args.quiet:

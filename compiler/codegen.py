@@ -5,6 +5,7 @@ names every tensor's bytes from the plan, and renders one template per kernel ca
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import jinja2
 import numpy as np
 
 from . import __version__
-from .blob import string_lines
+from .blob import BYTES_PER_LINE, string_lines
 from .errors import MobilecError
 from .ir import Graph
 from .planner import Plan, align
@@ -67,8 +68,13 @@ def c_longs(values: list[int]) -> str:
 
 
 def comment(text: str) -> str:
-    """Text from the ONNX file made safe inside a C comment."""
-    return re.sub(r"[^\x20-\x7e]", "?", text).replace("*/", "* /")
+    """Text from the ONNX file made safe inside a C comment: printable ASCII only, no
+    comment delimiters (`*/` would end it, `/*` inside one is a -Wcomment error), no
+    `??` (a trigraph start, -Wtrigraphs)."""
+    text = re.sub(r"[^\x20-\x7e]", "_", str(text))
+    while "*/" in text or "/*" in text or "??" in text:
+        text = text.replace("*/", "* /").replace("/*", "/ *").replace("??", "?_")
+    return text
 
 
 def environment() -> jinja2.Environment:
@@ -149,11 +155,16 @@ def generate(graph: Graph, plan: Plan, name: str, target: str = "generic",
         "outputs": [(n, graph.t(t).shape, graph.t(t).size, comment(t))
                     for n, t in zip(out_names, graph.outputs)],
     }
-    ctx = {"name": ident, "NAME": ident.upper(), "target": tgt.name, "target_macros": tgt.macros,
+    # The guard also hashes the exact name: --name a and --name A share every macro's
+    # upper-case prefix, but a product including both headers must see two guards.
+    guard = f"{ident.upper()}_MODEL_H_{hashlib.sha1(ident.encode()).hexdigest()[:8].upper()}"
+    ctx = {"name": ident, "NAME": ident.upper(), "guard": guard, "target": tgt.name,
+           "target_macros": tgt.macros,
            "target_summary": tgt.summary, "version": __version__,
            "source": comment(Path(source).name if source else graph.path),
            "arena_bytes": plan.arena_bytes, "weights_bytes": len(blob),
            "weight_lines": [] if incbin else list(string_lines(blob)),
+           "row_bytes": BYTES_PER_LINE,
            "weights_file": weights_file, "calls": calls, **io}
     return Generated(env.get_template("model.c.j2").render(**ctx),
                      env.get_template("model.h.j2").render(**ctx), len(blob),

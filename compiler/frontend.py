@@ -7,6 +7,7 @@ or the import fails naming the node.
 """
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -78,8 +79,19 @@ def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = No
                                node=node.name, op=node.op_type)
 
     tensors: dict[str, Tensor] = {}
+    if not g.output:
+        raise MobilecError("the model has no outputs", path=path)
+    if opset > onnx.defs.onnx_opset_version():
+        raise MobilecError(f"unsupported: opset {opset} is newer than any this onnx package "
+                           f"knows ({onnx.defs.onnx_opset_version()})", path=path)
     for init in g.initializer:
-        arr = numpy_helper.to_array(init, base_dir=os.path.dirname(path) if path else "")
+        check_dims(list(init.dims), f"initializer '{init.name}'", path)
+        try:
+            arr = numpy_helper.to_array(init, base_dir=os.path.dirname(path) if path else "")
+        except Exception as err:  # numpy and onnx raise ValueError, TypeError, KeyError, ...
+            msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise MobilecError(f"initializer '{init.name}' cannot be read (its data does not "
+                               f"match its type and dims?): {msg}", path=path) from None
         tensors[init.name] = Tensor(init.name, tuple(arr.shape), arr.dtype, np.asarray(arr, order="C"))
 
     inputs: list[str] = []
@@ -91,11 +103,13 @@ def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = No
         if vi.name in tensors:  # an initializer listed as input (old exporters): a constant
             continue
         tt = vi.type.tensor_type
-        dtype = helper.tensor_dtype_to_np_dtype(tt.elem_type) if tt.elem_type else None
-        if dtype is None or np.dtype(dtype) not in RUNTIME_DTYPES:
-            raise MobilecError(f"input '{vi.name}' has element type "
-                               f"{onnx.TensorProto.DataType.Name(tt.elem_type)}; "
-                               "mobilec compiles float32 inputs only", path=path)
+        dtype = _np_dtype(tt.elem_type)
+        if dtype is None or dtype not in RUNTIME_DTYPES:
+            kind = (onnx.TensorProto.DataType.Name(tt.elem_type)
+                    if tt.elem_type in onnx.TensorProto.DataType.values() else
+                    f"{tt.elem_type} (no ONNX type)")
+            raise MobilecError(f"input '{vi.name}' has element type {kind}; "
+                               "mobilec compiles float32 and float16 inputs only", path=path)
         dims = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
         if vi.name in input_shapes:
             shape = input_shapes.pop(vi.name)
@@ -112,6 +126,7 @@ def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = No
         if min(shape, default=1) <= 0:
             raise MobilecError(f"unsupported: input '{vi.name}' has shape {list(shape)}; mobilec "
                                "compiles non-empty tensors only", path=path)
+        check_dims(list(shape), f"input '{vi.name}'", path)
         tensors[vi.name] = Tensor(vi.name, tuple(shape), np.dtype(np.float32))
         inputs.append(vi.name)
 
@@ -140,6 +155,7 @@ def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = No
                     raise MobilecError(f"unsupported: '{out}' has no elements (shape "
                                        f"{list(shape)}); mobilec compiles non-empty tensors only",
                                        path=path, node=node.name, op=node.op)
+                check_dims(list(shape), f"'{out}'", path, node)
                 tensors[out] = Tensor(out, shape, dtype)
         _check_against_onnx(node, tensors, known, path)
         nodes.append(node)
@@ -158,6 +174,19 @@ def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = No
                     "only (integer math must fold away at compile time)",
                     path=path, node=node.name, op=node.op)
     return graph
+
+
+# The largest tensor mobilec compiles: 2^29 elements (2 GiB of float32), so that every
+# byte offset into a tensor fits a signed 32-bit `long`, the runtime's index type on the
+# 32-bit ARM boards it targets (ILP32). Also keeps every size product far from overflow.
+MAX_ELEMENTS = 1 << 29
+
+
+def check_dims(dims: list[int], what: str, path: str, node: Node | None = None) -> None:
+    if any(d < 0 for d in dims) or math.prod(dims) > MAX_ELEMENTS:
+        raise MobilecError(f"unsupported: {what} has shape {dims}; mobilec compiles tensors "
+                           f"of at most 2^29 elements", path=path,
+                           node=node.name if node else None, op=node.op if node else None)
 
 
 def _check_against_onnx(node: Node, tensors: dict[str, Tensor],
@@ -224,7 +253,17 @@ def _static_shape(vi: onnx.ValueInfoProto) -> tuple[tuple[int, ...], np.dtype] |
         if not d.HasField("dim_value"):
             return None
         dims.append(int(d.dim_value))
-    return tuple(dims), np.dtype(helper.tensor_dtype_to_np_dtype(tt.elem_type))
+    dtype = _np_dtype(tt.elem_type)
+    return None if dtype is None else (tuple(dims), dtype)
+
+
+def _np_dtype(elem_type: int) -> np.dtype | None:
+    """numpy's dtype of an ONNX element type; None for types numpy has none of (and for
+    numbers that name no type at all)."""
+    try:
+        return np.dtype(helper.tensor_dtype_to_np_dtype(elem_type))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _node_shapes(node: Node, pn: onnx.NodeProto, tensors: dict[str, Tensor],

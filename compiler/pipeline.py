@@ -14,8 +14,8 @@ from .errors import MobilecError
 from .frontend import import_graph
 from .ir import Graph
 from .targets import resolve
-from .passes import (canonicalize, compose_copies, fold_batchnorm, fuse_epilogues, layout,
-                     merge_branches, recognize, slice_rows)
+from .passes import (canonicalize, compose_copies, fit_ranks, fold_batchnorm, fuse_epilogues,
+                     layout, merge_branches, recognize, slice_rows)
 
 Pass = Callable[[Graph], Graph]
 
@@ -33,6 +33,8 @@ LOWERED_PASSES: list[tuple[str, Pass]] = [
     ("layout", layout.run),
     ("compose_copies", compose_copies.run),
 ]
+# Last, with or without the optimizer: the strided kernels' dimensions fit the runtime.
+FINAL_PASSES: list[tuple[str, Pass]] = [("fit_ranks", fit_ranks.run)]
 # What --no-optimize keeps: the graph as exported, one kernel per ONNX op.
 REQUIRED_PASSES = ("canonicalize",)
 
@@ -87,7 +89,7 @@ def compile_graph(graph: Graph, name: str, target: str = "generic",
                   quiet: bool = True, weights: str = "auto", optimize: bool = True) -> Compiled:
     records = []
     passes = [p for p in PASSES if optimize or p[0] in REQUIRED_PASSES]
-    passes += [("lower", lower.run)] + (LOWERED_PASSES if optimize else [])
+    passes += [("lower", lower.run)] + (LOWERED_PASSES if optimize else []) + FINAL_PASSES
     for pass_name, fn in passes:
         before = len(graph.nodes)
         hist = dict(sorted(graph.histogram().items()))
@@ -127,28 +129,59 @@ def compile_file(path: str, name: str, target: str = "generic",
 
 def write_atomic(path: Path, content: str | bytes) -> None:
     """Write via a temporary file in the same folder, so no half-written file is left."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
+    write_all({path: content})
+
+
+def write_all(files: dict[Path, str | bytes]) -> None:
+    """Write every file or none: each goes to a temporary file beside its destination
+    first, and only when all of them are written are they renamed into place. A path that
+    cannot be written (a folder in the way, no permission, a name too long) is one
+    MobilecError naming it, and no file is left behind."""
+    staged: list[tuple[str, Path]] = []
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content.encode() if isinstance(content, str) else content)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        for path, content in files.items():
+            where = path
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", dir=str(path.parent))
+            except OSError as err:
+                raise MobilecError(f"cannot write: {err.strerror or err}", path=str(where)) from None
+            staged.append((tmp, path))
+            with os.fdopen(fd, "wb") as f:
+                f.write(content.encode() if isinstance(content, str) else content)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
+        for tmp, path in staged:
+            if path.is_dir():
+                raise MobilecError("cannot write: is a folder", path=str(path))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except OSError as err:
+        raise MobilecError(f"cannot write: {err.strerror or err}",
+                           path=str(err.filename or "")) from None
+    finally:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+def source_files(compiled: Compiled, c_path: Path) -> dict[Path, str | bytes]:
+    """<name>_model.c at c_path, its header (and the .incbin weights when the weights go
+    there) beside it."""
+    if c_path.suffix != ".c":
+        raise MobilecError("the output must be a .c file (the header and weights go beside "
+                           "it)", path=str(c_path))
+    h_path = c_path.with_name(f"{codegen.c_ident(compiled.name)}_model.h")
+    gen = compiled.generated
+    files: dict[Path, str | bytes] = {c_path: gen.c_source, h_path: gen.header}
+    if gen.weights_blob is not None and gen.weights_file:
+        files[c_path.with_name(gen.weights_file)] = gen.weights_blob
+    return files
 
 
 def write_sources(compiled: Compiled, c_path: Path) -> Path:
-    """Write <name>_model.c at c_path, its header (and the .incbin weights when the
-    weights go there) beside it; returns the header path."""
-    h_path = c_path.with_name(f"{codegen.c_ident(compiled.name)}_model.h")
-    gen = compiled.generated
-    if gen.weights_blob is not None and gen.weights_file:
-        write_atomic(c_path.with_name(gen.weights_file), gen.weights_blob)
-    write_atomic(h_path, compiled.generated.header)
-    write_atomic(c_path, compiled.generated.c_source)
-    return h_path
+    """Write the C file, its header and weights (all or none); returns the header path."""
+    files = source_files(compiled, c_path)
+    write_all(files)
+    return c_path.with_name(f"{codegen.c_ident(compiled.name)}_model.h")

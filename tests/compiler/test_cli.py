@@ -208,3 +208,84 @@ def test_bench_against_onnxruntime_without_avx512(tmp_path: Path) -> None:
     lines = proc.stdout.strip().splitlines()
     assert "onnxruntime_isa=avx2" in lines[-2], lines
     assert lines[-1].startswith("bench: m mobilec_ms="), lines
+
+
+def _leaves_nothing(folder: Path) -> None:
+    assert not [p for p in folder.rglob("*") if p.is_file()], list(folder.rglob("*"))
+
+
+def test_output_must_be_a_c_file(tmp_path: Path) -> None:
+    src = small_model(tmp_path / "m.onnx")
+    out = tmp_path / "out"
+    for bad in (f"{out}/", str(out / "conv_model.h"), str(out / "m")):
+        assert_user_error(mobilec("compile", str(src), "-q", "-o", bad, "--name", "conv"),
+                          "-o must name a .c file")
+    _leaves_nothing(tmp_path / "out") if (tmp_path / "out").exists() else None
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "proc", "long_name", "report_json"])
+def test_unwritable_outputs_are_one_line_and_leave_nothing(tmp_path: Path, where: str) -> None:
+    src = small_model(tmp_path / "m.onnx")
+    out = tmp_path / "out"
+    args = ["compile", str(src), "-q", "-o", str(out / "m.c")]
+    if where == "under_a_file":
+        args[-1] = str(src / "m.c")
+    elif where == "proc":
+        args[-1] = "/proc/mobilec_test/m.c"
+    elif where == "long_name":
+        args += ["--name", "a" * 3000]
+    else:
+        args += ["--report-json", "/proc/mobilec_test/r.json"]
+    assert_user_error(mobilec(*args), "cannot write")
+    if out.exists():
+        _leaves_nothing(out)
+
+
+def test_header_guards_differ_by_case(tmp_path: Path) -> None:
+    src = small_model(tmp_path / "m.onnx")
+    guards = []
+    for name in ("a", "A"):
+        out = tmp_path / name / "m.c"
+        assert mobilec("compile", str(src), "-q", "-o", str(out), "--name", name).returncode == 0
+        guards.append(re.search(r"#ifndef (\w+)", (out.parent / f"{name}_model.h").read_text())[1])
+    assert guards[0] != guards[1], guards
+
+
+def test_hostile_names_stay_inside_comments(tmp_path: Path) -> None:
+    """Node and tensor names with comment delimiters, trigraphs and non-ASCII bytes: the
+    generated C builds with -Wall -Wextra -Werror -pedantic."""
+    hostile = "x/*y*/z??/é\\"
+    g = helper.make_graph([helper.make_node("Relu", [hostile], ["y" + hostile], name=hostile)],
+                          "g", [helper.make_tensor_value_info(hostile, TensorProto.FLOAT, [2, 3])],
+                          [helper.make_tensor_value_info("y" + hostile, TensorProto.FLOAT, [2, 3])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.save(m, str(tmp_path / "h.onnx"))
+    proc = mobilec("verify", str(tmp_path / "h.onnx"), "-q")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("case", ["elem_type", "raw_data", "huge_dims", "no_outputs", "opset"])
+def test_malformed_models_are_one_line(tmp_path: Path, case: str) -> None:
+    path = small_model(tmp_path / "m.onnx")
+    m = onnx.load(str(path))
+    if case == "elem_type":
+        m.graph.input[0].type.tensor_type.elem_type = 99
+    elif case == "raw_data":
+        w = onnx.numpy_helper.from_array(np.zeros((2, 3), np.float32), "w")
+        w.raw_data = w.raw_data[:-4]
+        m.graph.initializer.append(w)
+        m.graph.node.append(helper.make_node("Add", ["y", "w"], ["z"]))
+    elif case == "huge_dims":
+        for vi in (m.graph.input[0], m.graph.output[0]):
+            for d in vi.type.tensor_type.shape.dim:
+                d.dim_value = 1 << 40
+    elif case == "no_outputs":
+        del m.graph.output[:]
+    else:
+        m.opset_import[0].version = 1000
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(m.SerializeToString())
+    out = tmp_path / "out" / "m.c"
+    assert_user_error(mobilec("compile", str(bad), "-q", "-o", str(out)), "bad.onnx")
+    assert not out.parent.exists() or not any(out.parent.iterdir())
