@@ -7,13 +7,14 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1su
 MODELS := build/models
 CC ?= cc
 
-.PHONY: all setup sysdeps test test-runtime test-python demo models bench clean help
+.PHONY: all setup sysdeps test test-runtime test-python demo models bench fuzz clean help
 
 help:
 	@echo "make demo   export MCi1 (256x256), compile it for this CPU to generated/mci1_model.c, build, run, verify, time"
 	@echo "make test   all tests: runtime kernels (cmocka, also under ASan/UBSan) and pytest"
 	@echo "make models full-resolution verify of every encoder in every form"
 	@echo "make bench  latency of every encoder beside onnxruntime (build/bench/BENCH.md)"
+	@echo "make fuzz   3000 malformed models through mobilec compile (FUZZ_CASES, FUZZ_SEED)"
 
 # Debian packages the C side needs (the aarch64 cross compiler and qemu for the generic
 # target's aarch64 test, clang for the second compiler the generated code and runtime
@@ -65,6 +66,11 @@ models: setup
 
 bench: setup
 	$(PY) tests/models/bench_all.py
+
+FUZZ_CASES ?= 3000
+FUZZ_SEED ?= 1
+fuzz: setup
+	$(PY) tests/fuzz/fuzz.py --cases $(FUZZ_CASES) --seed $(FUZZ_SEED)
 
 clean:
 	rm -rf build generated/*_model.[ch]

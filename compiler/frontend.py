@@ -55,7 +55,12 @@ def load_model(path: str) -> onnx.ModelProto:
     except Exception as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise MobilecError(f"ONNX checker rejects the model: {first}", path=path) from None
-    return widen(model) if is_float16(model) else model
+    if not is_float16(model):
+        return model
+    try:
+        return widen(model)
+    except MobilecError as err:
+        raise MobilecError(err.message, path=path) from None
 
 
 def _default_opset(model: onnx.ModelProto) -> int:
@@ -140,7 +145,7 @@ def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = No
             if inp and inp not in tensors:
                 raise MobilecError(f"input '{inp}' is produced by no node", path=path,
                                    node=node.name, op=node.op)
-        check_node(node, tensors, path)
+        check_node(node, tensors, path, opset)
         folded = try_fold(node, tensors, opset, path)
         if folded is not None:
             for out, arr in zip(node.outputs, folded):
@@ -148,6 +153,12 @@ def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = No
                     tensors[out] = Tensor(out, tuple(arr.shape), arr.dtype, arr)
             _check_against_onnx(node, tensors, known, path)
             continue
+        for name in node.inputs:  # a kernel would read an empty weight as if it had data
+            t = tensors.get(name) if name else None
+            if t is not None and t.is_const and t.size == 0 and t.dtype.kind == "f":
+                raise MobilecError(f"unsupported: constant input '{name}' has no elements "
+                                   f"(shape {list(t.shape)})", path=path, node=node.name,
+                                   op=node.op)
         for out, (shape, dtype) in zip(node.outputs,
                                        _node_shapes(node, pn, tensors, known, opset, path)):
             if out:
@@ -161,9 +172,14 @@ def import_graph(path: str, input_shapes: dict[str, tuple[int, ...]] | None = No
         nodes.append(node)
 
     outputs = [o.name for o in g.output]
-    for o in outputs:
-        if o not in tensors:
-            raise MobilecError(f"output '{o}' is produced by no node", path=path)
+    for vi in g.output:
+        if vi.name not in tensors:
+            raise MobilecError(f"output '{vi.name}' is produced by no node", path=path)
+        declared = _static_shape(vi)
+        t = tensors[vi.name]
+        if declared is not None and declared[0] != t.shape:
+            raise MobilecError(f"output '{vi.name}' is declared with shape {list(declared[0])} "
+                               f"but the graph computes {list(t.shape)}", path=path)
     graph = Graph(name, tensors, nodes, inputs, outputs, opset, path)
     graph.remove_dead()
     for node in graph.nodes:
@@ -207,7 +223,8 @@ def _check_against_onnx(node: Node, tensors: dict[str, Tensor],
 
 def _whole_model_shapes(model: onnx.ModelProto,
                         input_shapes: dict[str, tuple[int, ...]]) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """Static shapes ONNX's inference finds for the whole model (data propagation on)."""
+    """Static shapes ONNX's inference finds for the whole model (data propagation on),
+    from the inputs and weights alone."""
     # A copy without the weights' bytes (1.3 GB for MCi4): large initializers become typed
     # inputs, which is all the inference needs of them; small ones (shape constants) stay.
     m = onnx.ModelProto()
@@ -218,8 +235,9 @@ def _whole_model_shapes(model: onnx.ModelProto,
     g.name = src.name
     g.node.extend(src.node)
     g.input.extend(src.input)
-    g.output.extend(src.output)
-    g.value_info.extend(src.value_info)
+    # Inferred afresh: the model's own declared shapes (value infos, output types) are
+    # claims to check against the inference, not inputs to it.
+    g.output.extend(helper.make_empty_tensor_value_info(o.name) for o in src.output)
     listed = {vi.name for vi in src.input}
     for t in src.initializer:
         if int(np.prod(t.dims, dtype=np.int64)) <= 4096:

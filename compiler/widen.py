@@ -15,6 +15,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, numpy_helper
 
+from .errors import MobilecError
+
 F16, F32 = TensorProto.FLOAT16, TensorProto.FLOAT
 
 
@@ -31,8 +33,12 @@ def is_float16(model: onnx.ModelProto) -> bool:
 def _widen_tensor(t: onnx.TensorProto) -> None:
     if t.data_type != F16:
         return
-    wide = numpy_helper.from_array(numpy_helper.to_array(t).astype(np.float32), t.name)
-    t.CopyFrom(wide)
+    try:
+        value = numpy_helper.to_array(t)
+    except Exception as err:  # numpy and onnx raise ValueError, TypeError, ...
+        raise MobilecError(f"float16 tensor '{t.name}' cannot be read (its data does not "
+                           f"match its dims?): {err}") from None
+    t.CopyFrom(numpy_helper.from_array(value.astype(np.float32), t.name))
 
 
 def widen(model: onnx.ModelProto) -> onnx.ModelProto:

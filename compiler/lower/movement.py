@@ -48,7 +48,7 @@ def lower_transpose(node: Node, graph: Graph) -> list[Node]:
 def lower_slice(node: Node, graph: Graph) -> list[Node]:
     x = graph.t(node.inputs[0])
     rank = len(x.shape)
-    if graph.opset < 10:
+    if node.attr("starts") is not None:  # Slice-1 (opset < 10); passes make Slice-10s
         starts = list(node.attr("starts"))
         ends = list(node.attr("ends"))
         axes = list(node.attr("axes", range(len(starts))))
