@@ -10,18 +10,15 @@
 
 #include "internal.h"
 
-#define INIT(r)                                                              \
-    __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = _mm256_setzero_ps();     \
-    if ((r) < rows) {                                                        \
-        if (accumulate) {                                                    \
-            c##r##0 = _mm256_loadu_ps(c + (r) * ldc);                        \
-            c##r##1 = _mm256_loadu_ps(c + (r) * ldc + 8);                    \
-        } else if (rb) {                                                     \
-            c##r##0 = c##r##1 = _mm256_broadcast_ss(rb + (r));               \
-        } else if (cb) {                                                     \
-            c##r##0 = _mm256_loadu_ps(cb);                                   \
-            c##r##1 = _mm256_loadu_ps(cb + 8);                               \
-        }                                                                    \
+#define INIT(r)                                                               \
+    __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = _mm256_setzero_ps();      \
+    if ((r) < rows && !accumulate) { /* accumulating: from zero, see STORE */ \
+        if (rb) {                                                             \
+            c##r##0 = c##r##1 = _mm256_broadcast_ss(rb + (r));                \
+        } else if (cb) {                                                      \
+            c##r##0 = _mm256_loadu_ps(cb);                                    \
+            c##r##1 = _mm256_loadu_ps(cb + 8);                                \
+        }                                                                     \
     }
 
 #define ROW(r)                                                    \
@@ -31,10 +28,14 @@
         c##r##1 = _mm256_fmadd_ps(av, b1, c##r##1);               \
     }
 
-#define STORE(r)                                       \
-    if ((r) < rows) {                                  \
-        _mm256_storeu_ps(c + (r) * ldc, c##r##0);      \
-        _mm256_storeu_ps(c + (r) * ldc + 8, c##r##1);  \
+#define STORE(r)                                                                  \
+    if ((r) < rows) {                                                             \
+        if (accumulate) {                                                         \
+            c##r##0 = _mm256_add_ps(_mm256_loadu_ps(c + (r) * ldc), c##r##0);     \
+            c##r##1 = _mm256_add_ps(_mm256_loadu_ps(c + (r) * ldc + 8), c##r##1); \
+        }                                                                         \
+        _mm256_storeu_ps(c + (r) * ldc, c##r##0);                                 \
+        _mm256_storeu_ps(c + (r) * ldc + 8, c##r##1);                             \
     }
 
 MCR_ALWAYS_INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)

@@ -17,24 +17,25 @@
         c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);      \
     }
 
-#define INIT(r)                                                         \
-    __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps(); \
-    if ((r) < rows) {                                                   \
-        if (accumulate) {                                               \
-            c##r##0 = _mm512_loadu_ps(c + (r) * ldc);                   \
-            c##r##1 = _mm512_loadu_ps(c + (r) * ldc + 16);              \
-        } else if (rb) {                                                \
-            c##r##0 = c##r##1 = _mm512_set1_ps(rb[r]);                  \
-        } else if (cb) {                                                \
-            c##r##0 = _mm512_loadu_ps(cb);                              \
-            c##r##1 = _mm512_loadu_ps(cb + 16);                         \
-        }                                                               \
+#define INIT(r)                                                               \
+    __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps();      \
+    if ((r) < rows && !accumulate) { /* accumulating: from zero, see STORE */ \
+        if (rb) {                                                             \
+            c##r##0 = c##r##1 = _mm512_set1_ps(rb[r]);                        \
+        } else if (cb) {                                                      \
+            c##r##0 = _mm512_loadu_ps(cb);                                    \
+            c##r##1 = _mm512_loadu_ps(cb + 16);                               \
+        }                                                                     \
     }
 
-#define STORE(r)                                          \
-    if ((r) < rows) {                                     \
-        _mm512_storeu_ps(c + (r) * ldc, c##r##0);         \
-        _mm512_storeu_ps(c + (r) * ldc + 16, c##r##1);    \
+#define STORE(r)                                                                   \
+    if ((r) < rows) {                                                              \
+        if (accumulate) {                                                          \
+            c##r##0 = _mm512_add_ps(_mm512_loadu_ps(c + (r) * ldc), c##r##0);      \
+            c##r##1 = _mm512_add_ps(_mm512_loadu_ps(c + (r) * ldc + 16), c##r##1); \
+        }                                                                          \
+        _mm512_storeu_ps(c + (r) * ldc, c##r##0);                                  \
+        _mm512_storeu_ps(c + (r) * ldc + 16, c##r##1);                             \
     }
 
 MCR_ALWAYS_INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)

@@ -3,12 +3,15 @@
  *
  *   c[i][j] = init[i][j] + sum over p < kc of a[i * lda + p] * bp[p * ldbp + j],
  *
- * for i < MR, j < NR, summed in p order, where bp is a packed panel of b (NR or more
- * consecutive columns per row, ldbp apart, zero-padded) and init is c's old value when
- * `accumulate`, else rb[i] when rb is not NULL, else cb[j] when cb is not NULL (NR
- * values), else 0. Taking the bias here, not from a first pass over c, means c is
- * written once when k fits one block. gemm.c packs the panels and handles the edges.
- * Every variant is tested against the formula (tests/runtime/test_kernels.c). */
+ * for i < MR, j < NR, where bp is a packed panel of b (NR or more consecutive columns per
+ * row, ldbp apart, zero-padded) and init is c's old value when `accumulate`, else rb[i]
+ * when rb is not NULL, else cb[j] when cb is not NULL (NR values), else 0. Taking the bias
+ * here, not from a first pass over c, means c is written once when k fits one block.
+ * When accumulating, the block's sum starts from zero and is added to c's old value at
+ * the end (blocked summation: the rounding error of a long k grows with the block, not
+ * with k; the portable kernel also sums in chunks within a block). gemm.c packs the
+ * panels and handles the edges. Every variant is tested against the formula
+ * (tests/runtime/test_kernels.c). */
 #ifndef MCR_GEMM_UKERNEL_H
 #define MCR_GEMM_UKERNEL_H
 

@@ -50,6 +50,17 @@ def timed(cmd: list[str]) -> tuple[subprocess.CompletedProcess[str], float, floa
     return result, time.time() - t0, usage.ru_maxrss / 1024
 
 
+def _errors_vs_reference(out: str) -> tuple[str, str]:
+    """(mobilec's, onnxruntime's) max|diff|/max|ref| against the float64 output, from
+    verify's table ("-" when it has no such rows: a dynamic-batch run)."""
+    rel = {"mobilec": "-", "onnxruntime": "-"}
+    for line in out.splitlines():
+        if "_output_fp64.bin" in line and " vs " in line:
+            who = "onnxruntime" if line.startswith("onnxruntime") else "mobilec"
+            rel[who] = line.split()[-2]
+    return rel["mobilec"], rel["onnxruntime"]
+
+
 def run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "compiler.cli", *cmd], cwd=ROOT,
                           capture_output=True, text=True)
@@ -62,6 +73,7 @@ def main() -> int:
     targets = ["generic"] + [t for t in ("x86-64-v3", "x86-64-v4") if runs_here(TARGETS[t])]
     lines = ["# Full-resolution verify (MCi 256x256 unless named, ViT-B/16 224x224)", ""]
     failures = 0
+    fidelity: list[tuple[str, str, str, str]] = []
     for model, flags in CONFIGS:
         tag = "_".join([model] + [f.lstrip("-") for f in flags if f not in ("--form", "--exporter")])
         if pattern not in tag:
@@ -104,9 +116,13 @@ def main() -> int:
             print(proc.stdout, proc.stderr[-2000:], flush=True)
             if proc.returncode != 0:
                 failures += 1
+            fidelity.append((tag, target, *_errors_vs_reference(proc.stdout)))
             lines += [f"target {target}:", "", "```", proc.stdout.strip(), "```", ""]
         lines += [f"compile + verify {time.time() - t0:.0f} s", ""]
-        (OUT / "REPORT.md").write_text("\n".join(lines) + "\n")
+        table = ["## Error against the float64 reference (max|diff| / max|ref|)", "",
+                 "| export | target | mobilec | onnxruntime |", "|---|---|---|---|"]
+        table += [f"| {t} | {tg} | {a} | {b} |" for t, tg, a, b in fidelity]
+        (OUT / "REPORT.md").write_text("\n".join(lines + table) + "\n")
     print(f"models: {failures} failed; report in {OUT / 'REPORT.md'}")
     return 1 if failures else 0
 
