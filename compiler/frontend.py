@@ -1,9 +1,11 @@
 """ONNX file -> IR with every shape static.
 
-onnx.load -> checker -> input shapes fixed -> one walk in topological order that folds
-every node whose inputs are all known (passes/fold_constants.py) and takes every other
-node's output shapes from ONNX's own shape inference. Whatever remains has a static shape,
-or the import fails naming the node.
+onnx.load -> checker -> float16 widened (widen.py) -> model-level checks (outputs, opset,
+initializers, dims) -> input shapes fixed -> one walk in topological order: each node
+meets mobilec's own rules (validate.py), then is folded when its inputs are all known
+(passes/fold_constants.py) or shaped by ONNX's own shape inference; every output must
+have the shape ONNX's whole-model inference gives it. Whatever remains has a static,
+non-empty shape, or the import fails in one line naming the node.
 """
 from __future__ import annotations
 

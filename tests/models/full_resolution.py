@@ -1,9 +1,10 @@
 """`make models`: every encoder at full resolution, every form and exporter, verified
 against onnxruntime and the float64 PyTorch output: the train-form exports on every target
-this CPU runs, the other forms on `native`; also MCi at 224 and 384, a float16 export and
-a dynamic-batch export verified at batch 4. Writes build/models/full/REPORT.md with each
-export's op histogram, its kernel-call count, compile time and peak memory, and the
-verify tables.
+this CPU runs and once more built with ASan+UBSan, the other forms on `native`; also MCi
+at 224 and 384, float16 exports and a dynamic-batch export verified at batch 4. Writes
+build/models/full/REPORT.md with each export's op histogram, its kernel-call count,
+compile time and peak memory, the verify tables, and a table of mobilec's and
+onnxruntime's error against the float64 reference.
 
 Usage: python tests/models/full_resolution.py [NAME_FILTER]
 """
@@ -59,6 +60,36 @@ def _errors_vs_reference(out: str) -> tuple[str, str]:
             who = "onnxruntime" if line.startswith("onnxruntime") else "mobilec"
             rel[who] = line.split()[-2]
     return rel["mobilec"], rel["onnxruntime"]
+
+
+def sanitized_run(path: Path, model: str, stem: str) -> str | None:
+    """Build the generic code of `path` and the runtime with -fsanitize=address,undefined
+    (any report aborts), run it on the reference input; None when it is clean and its
+    output still meets the bar against the float64 reference, else what went wrong."""
+    import numpy as np
+    from compiler.build import CFLAGS, RUNTIME
+    from compiler.pipeline import compile_file, write_sources
+    from compiler.verify import compare, driver_source
+    work = OUT / f"{model}_san"
+    compiled = compile_file(str(path), model, "generic")
+    write_sources(compiled, work / f"{model}_model.c")
+    (work / f"{model}_driver.c").write_text(driver_source(compiled))
+    san = ["-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
+    build = subprocess.run(["cc", *CFLAGS, *san, "-I", str(RUNTIME / "include"), "-I", str(work),
+                            f"-Wa,-I,{work}", str(work / f"{model}_model.c"),
+                            str(work / f"{model}_driver.c"),
+                            *map(str, sorted((RUNTIME / "src").glob("*.c"))), "-lm", "-o",
+                            str(work / "san")], capture_output=True, text=True)
+    if build.returncode != 0:
+        return "build failed: " + build.stderr[-500:]
+    out = work / "out.bin"
+    proc = subprocess.run([str(work / "san"), stem + "_input.bin", str(out)], capture_output=True,
+                          text=True)
+    if proc.returncode != 0:
+        return f"exit {proc.returncode}: " + proc.stderr[-1000:]
+    c = compare("sanitized", np.fromfile(out, dtype="<f4"),
+                np.fromfile(stem + "_output_fp64.bin", dtype="<f8"))
+    return None if c.ok else f"output off: {c}"
 
 
 def run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
@@ -118,6 +149,12 @@ def main() -> int:
                 failures += 1
             fidelity.append((tag, target, *_errors_vs_reference(proc.stdout)))
             lines += [f"target {target}:", "", "```", proc.stdout.strip(), "```", ""]
+        if not flags:  # the train-form exports once more, under the sanitizers
+            problem = sanitized_run(path, model, stem)
+            if problem:
+                failures += 1
+            lines += [f"ASan+UBSan (generic, gcc): {problem or 'clean, output as verified'}", ""]
+            print(f"ASan+UBSan: {problem or 'clean'}", flush=True)
         lines += [f"compile + verify {time.time() - t0:.0f} s", ""]
         table = ["## Error against the float64 reference (max|diff| / max|ref|)", "",
                  "| export | target | mobilec | onnxruntime |", "|---|---|---|---|"]

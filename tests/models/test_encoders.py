@@ -58,7 +58,8 @@ def test_encoder_matches_onnxruntime(model: str, res: int, flags: tuple[str, ...
 
 
 DYNAMIC = [("mci0", 64, "torchscript", 3), ("mci0", 64, "dynamo", 8), ("mci1", 64, "torchscript", 2),
-           ("mci2", 64, "dynamo", 1), ("vit_b16", 224, "torchscript", 2)]
+           ("mci2", 64, "dynamo", 1), ("mci3", 64, "torchscript", 4),
+           ("vit_b16", 224, "torchscript", 2)]
 
 
 @pytest.mark.parametrize("model,res,exporter,batch", DYNAMIC,
