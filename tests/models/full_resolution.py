@@ -6,7 +6,7 @@ build/models/full/REPORT.md with each export's op histogram, its kernel-call cou
 compile time and peak memory, the verify tables, and a table of mobilec's and
 onnxruntime's error against the float64 reference.
 
-Usage: python tests/models/full_resolution.py [NAME_FILTER]
+Usage: python tests/models/full_resolution.py [TAG ...]   (e.g. mci3 mci0_float16)
 """
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 def main() -> int:
-    pattern = sys.argv[1] if len(sys.argv) > 1 else ""
+    wanted = sys.argv[1:]  # export tags (mci0, mci0_float16, ...); none: all of them
     OUT.mkdir(parents=True, exist_ok=True)
     from compiler.targets import TARGETS, runs_here
     targets = ["generic"] + [t for t in ("x86-64-v3", "x86-64-v4") if runs_here(TARGETS[t])]
@@ -107,7 +107,7 @@ def main() -> int:
     fidelity: list[tuple[str, str, str, str]] = []
     for model, flags in CONFIGS:
         tag = "_".join([model] + [f.lstrip("-") for f in flags if f not in ("--form", "--exporter")])
-        if pattern not in tag:
+        if wanted and tag not in wanted:
             continue
         path = OUT / f"{tag}.onnx"
         stem = str(path.with_suffix(""))
