@@ -147,25 +147,28 @@ def slice_(draw: st.DrawFn) -> Case:
     r = len(shape)
     opset = draw(st.sampled_from([9, 13]))
     axes = draw(st.lists(st.integers(0, r - 1), min_size=1, max_size=r, unique=True))
-    # Mostly non-empty: an end on the far side of the start, for the step drawn later.
     bound = st.one_of(st.integers(-7, 7), st.sampled_from([BIG, -BIG - 1]))
     starts = [draw(bound) for _ in axes]
     ends = [draw(bound) for _ in axes]
-    forward = [draw(st.integers(0, 3)) < 3 for _ in axes]
+    # Mostly non-empty: a start inside and an end beyond it, for the step's direction
+    # (Slice-1 steps by 1 only).
+    forward = [opset < 10 or draw(st.integers(0, 3)) < 3 for _ in axes]
+    steps = [draw(st.sampled_from([1, 2, 3])) * (1 if f else -1) for f in forward]
+    for i, (a, f) in enumerate(zip(axes, forward)):
+        if draw(st.integers(0, 3)) < 3:
+            d = shape[a]
+            starts[i] = draw(st.integers(-d, d - 1))
+            ends[i] = draw(st.sampled_from([d + 2, BIG, d]) if f else
+                           st.sampled_from([-d - 2, -BIG - 1, -d - 1]))
     neg_axes = [a - r if draw(st.booleans()) else a for a in axes]
     if opset < 10:
         attrs: dict[str, Any] = {"starts": starts, "ends": ends}
         if draw(st.booleans()) or axes != list(range(len(axes))):
             attrs["axes"] = axes
         return Case("Slice", attrs, [floats(shape)], opset=opset)
-    steps = [draw(st.sampled_from([1, 2, 3])) * (1 if f else -1) for f in forward]
-    for i, (a, f) in enumerate(zip(axes, forward)):
-        if draw(st.integers(0, 3)) < 3:  # usually a start inside and an end beyond it
-            d = shape[a]
-            starts[i] = draw(st.integers(-d, d - 1))
-            ends[i] = draw(st.sampled_from([d + 2, BIG, d]) if f else
-                           st.sampled_from([-d - 2, -BIG - 1, -d - 1]))
     form = draw(st.sampled_from(["axes+steps", "axes", "none"]))
+    if form in ("axes", "none") and any(sp != 1 for sp in steps):
+        form = "axes+steps"
     if form == "none" and axes != list(range(len(axes))):
         form = "axes"
     consts: list[np.ndarray | None] = [i64(starts), i64(ends)]

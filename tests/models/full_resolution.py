@@ -65,15 +65,18 @@ def _errors_vs_reference(out: str) -> tuple[str, str]:
 def sanitized_run(path: Path, model: str, stem: str) -> str | None:
     """Build the generic code of `path` and the runtime with -fsanitize=address,undefined
     (any report aborts), run it on the reference input; None when it is clean and its
-    output still meets the bar against the float64 reference, else what went wrong."""
+    output still meets the bar against the float64 reference, else what went wrong. The
+    sources come from `verify --keep` in a child process: compiling in this process would
+    raise its memory high-water mark, which every later child inherits (the compile peak
+    RSS column would then be this process's)."""
     import numpy as np
     from compiler.build import CFLAGS, RUNTIME
-    from compiler.pipeline import compile_file, write_sources
-    from compiler.verify import compare, driver_source
+    from compiler.verify import compare
     work = OUT / f"{model}_san"
-    compiled = compile_file(str(path), model, "generic")
-    write_sources(compiled, work / f"{model}_model.c")
-    (work / f"{model}_driver.c").write_text(driver_source(compiled))
+    proc = run(["verify", str(path), "--name", model, "-q", "--target", "generic", "--keep",
+                str(work), "--input", stem + "_input.bin"])
+    if proc.returncode != 0:
+        return "verify --keep failed: " + proc.stderr[-500:]
     san = ["-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
     build = subprocess.run(["cc", *CFLAGS, *san, "-I", str(RUNTIME / "include"), "-I", str(work),
                             f"-Wa,-I,{work}", str(work / f"{model}_model.c"),
