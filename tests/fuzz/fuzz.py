@@ -332,6 +332,8 @@ def sanitized_builder(work: Path) -> Callable[[Path], str | None]:
         ins = []
         for k, line in enumerate((folder / "inputs.txt").read_text().splitlines()):
             shape = [int(d) for d in line.split()]
+            if any(d <= 0 for d in shape) or np.prod(shape, dtype=float) > 1 << 26:
+                return f"accepted an input of shape {shape}"  # what a malformed model asks
             rng.random(shape).astype("<f4").tofile(folder / f"in{k}.bin")
             ins.append(str(folder / f"in{k}.bin"))
         outs = [str(folder / f"o{k}.bin")
