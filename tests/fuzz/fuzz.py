@@ -17,6 +17,7 @@ import collections
 import os
 import random
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -359,6 +360,10 @@ def fuzz(n: int, seed: int, verbose: bool = False) -> dict[str, list[tuple[Case,
         for case in cases(n, seed):
             outcome = run_case(case, work, build)
             results[outcome.kind].append((case, outcome))
+            # A case's files go once it is judged (malformed models can ask for big ones).
+            shutil.rmtree(work / f"out{case.index}", ignore_errors=True)
+            for name in (f"case{case.index}.onnx", f"err{case.index}.txt"):
+                (work / name).unlink(missing_ok=True)
             if verbose and outcome.kind not in ("error", "compiled"):
                 print(f"case {case.index} ({case.mutation}): {outcome.kind}: {outcome.detail}",
                       flush=True)
