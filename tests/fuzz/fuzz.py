@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 MEMORY_LIMIT = 4 << 30  # bytes of address space per case
+FILE_LIMIT = 1 << 30  # bytes per file a case may write
 TIME_LIMIT = 60  # seconds per case
 
 
@@ -255,6 +256,9 @@ class Outcome:
 def _child(model: Path, out: Path, err_path: Path) -> None:
     """In the forked child: `mobilec compile` under the limits; exit with its code."""
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    # A malformed model may ask for absurd weights: the pre-session compiler wrote a 17 GB
+    # file for one. Past the limit the write fails (SIGXFSZ: counted as a signal).
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
     signal.alarm(TIME_LIMIT)
     # All of stderr, also what C libraries (onnx, onnxruntime) write to fd 2 themselves.
     fd = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND)
