@@ -317,7 +317,7 @@ def run_case(case: Case, work: Path, sanitized_build: Callable[[Path], str | Non
     return Outcome("bad-exit", f"exit {code}: {text[:300]}")
 
 
-def sanitized_builder(work: Path) -> Callable[[Path], str | None]:
+def sanitized_builder() -> Callable[[Path], str | None]:
     """Build a generated model with -Werror under ASan+UBSan against a sanitized runtime
     (built once) and run it on a random input; None when all is clean."""
     from compiler.build import CFLAGS, RUNTIME, runtime_library
@@ -360,7 +360,7 @@ def fuzz(n: int, seed: int, verbose: bool = False) -> dict[str, list[tuple[Case,
     results: dict[str, list[tuple[Case, Outcome]]] = collections.defaultdict(list)
     with tempfile.TemporaryDirectory(prefix="mobilec-fuzz-") as d:
         work = Path(d)
-        build = sanitized_builder(work)
+        build = sanitized_builder()
         for case in cases(n, seed):
             outcome = run_case(case, work, build)
             results[outcome.kind].append((case, outcome))
@@ -378,7 +378,7 @@ def fuzz_one(data: bytes, work: Path) -> Outcome:
     """One model's outcome (for regression cases)."""
     import onnxruntime  # noqa: F401
     import compiler.cli  # noqa: F401
-    return run_case(Case(0, "given", data), work, sanitized_builder(work))
+    return run_case(Case(0, "given", data), work, sanitized_builder())
 
 
 def main() -> int:
