@@ -95,6 +95,34 @@ def _parser() -> argparse.ArgumentParser:
                    "when its size says so)")
     v.add_argument("--keep", metavar="DIR", help="keep the generated sources and program in DIR")
 
+    d = sub.add_parser("diff", help="find the first tensor where the C code and onnxruntime "
+                       "part ways",
+                       description="Compile the model and build it with -DMOBILEC_TRACE (each "
+                                   "kernel call hands its outputs to a tracer; product builds "
+                                   "are unchanged), run it and onnxruntime (graph optimizations "
+                                   "off, every intermediate tensor exposed) on the same input, "
+                                   "and compare each ONNX tensor a kernel writes, in ONNX's "
+                                   "layout, in graph order. Tensors no kernel writes are listed "
+                                   "as fused into the kernel of the first compared tensor after "
+                                   "them. Ends with 'diff: no divergence (N tensors compared, M "
+                                   "fused)' (exit 0) or 'diff: first divergence at ...' (exit 1).")
+    common(d)
+    d.add_argument("--input", help="a raw little-endian float32 input file (default: random "
+                   "values in [0, 1), seed 0)")
+    d.add_argument("--tolerance", type=float, metavar="REL",
+                   help="a tensor diverges when max|diff|/max|ref| exceeds this (default 1e-4, "
+                        "verify's bar; 8 * 2^-11 for a float16 model)")
+    d.add_argument("--isolate", action="store_true",
+                   help="run each kernel on onnxruntime's values of its inputs instead of its "
+                        "own upstream values: each row shows that kernel's own error")
+    d.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    d.add_argument("--plot", metavar="PNG", help="draw relative error against depth (log "
+                   "scale) into this PNG file (needs matplotlib)")
+    d.add_argument("--inject", metavar="TENSOR",
+                   help="test switch: perturb the output of the kernel that writes TENSOR by "
+                        "1%% of its largest magnitude in the trace build; diff must then name "
+                        "it as the first divergence")
+
     pl = sub.add_parser("plan", help="show the static memory plan, optionally as a picture",
                         description="Compile the model and print its memory plan: arena size, "
                                     "lower bound, ratio, the largest tensors.")
@@ -226,6 +254,15 @@ def main(argv: list[str] | None = None) -> int:
                   weights=args.weights, optimize=args.optimize, profile=args.profile,
                   onnxruntime_isa=args.onnxruntime_isa)
             return 0
+        if args.command == "diff":
+            from .diff import diff
+            if args.tolerance is not None and not args.tolerance > 0:
+                raise MobilecError("--tolerance must be a positive number")
+            ok = diff(args.model, name=name, target=args.target, input_file=args.input,
+                      input_shapes=shapes, optimize=args.optimize, tolerance=args.tolerance,
+                      isolate=args.isolate, json_path=args.json, plot_path=args.plot,
+                      inject=args.inject, quiet=args.quiet, weights=args.weights)
+            return 0 if ok else 1
         if args.command == "verify":
             from .verify import verify
             ok = verify(args.model, name=name, target=args.target, seeds=args.seeds,

@@ -112,6 +112,24 @@ def _layout_weights(graph: Graph) -> tuple[dict[str, int], bytes]:
     return offsets, b"".join(parts)
 
 
+def trace_points(graph: Graph, plan: Plan) -> dict[int, tuple[list[tuple[int, str]],
+                                                              list[tuple[int, str]]]]:
+    """Per kernel step, the (index, tensor) pairs a trace build (-DMOBILEC_TRACE) hands to
+    the tracer: the inputs it reads from the arena or an output buffer (before the call),
+    and the outputs that something reads (after it; scratch is not)."""
+    readers = set(graph.consumers()) | set(graph.outputs)
+    points = {}
+    for step, node in enumerate(graph.nodes):
+        if node.op == "alias":
+            continue
+        ins = [(k, t) for k, t in enumerate(node.inputs)
+               if t and plan.storage[t][0] in ("arena", "output")]
+        outs = [(k, t) for k, t in enumerate(node.outputs)
+                if t and t in readers and plan.storage[t][0] in ("arena", "output")]
+        points[step] = (ins, outs)
+    return points
+
+
 def generate(graph: Graph, plan: Plan, name: str, target: str = "generic",
              source: str = "", weights: str = "auto") -> Generated:
     tgt = resolve(target)
@@ -138,6 +156,8 @@ def generate(graph: Graph, plan: Plan, name: str, target: str = "generic",
         assert not write, f"kernel writes constant {tensor}"
         return f"W({woff[tensor]})"
 
+    points = trace_points(graph, plan)
+
     calls = []
     for step, node in enumerate(graph.nodes):
         if node.op == "alias":
@@ -147,7 +167,9 @@ def generate(graph: Graph, plan: Plan, name: str, target: str = "generic",
                            y=[ptr(o, True) if o else "" for o in node.outputs]).strip()
         shapes = ", ".join("x".join(map(str, graph.t(o).shape)) or "scalar" for o in node.outputs)
         calls.append({"step": step, "op": node.op, "node": node.name, "shapes": shapes,
-                      "code": code})
+                      "code": code,
+                      "trace_in": [(k, ptr(t, True), graph.t(t).size) for k, t in points[step][0]],
+                      "trace_out": [(k, ptr(t, True), graph.t(t).size) for k, t in points[step][1]]})
 
     io = {
         "inputs": [(n, graph.t(t).shape, graph.t(t).size, comment(t))

@@ -54,6 +54,13 @@ class Graph:
     outputs: list[str]
     opset: int
     path: str = "<graph>"
+    # What `mobilec diff` needs to find an ONNX tensor's value in a kernel's output: a
+    # tensor keeping its ONNX name holds that tensor's value, laid out as layouts[name]
+    # (logical dims in memory order; row-major when absent, set by the layout pass), and
+    # when row_slices[name] lists (axis, start, length) slices, only those rows of it
+    # (set by slice_rows). A pass that makes a named tensor hold anything else renames it.
+    layouts: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    row_slices: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
 
     # --- queries -------------------------------------------------------------------
     def t(self, name: str) -> Tensor:

@@ -36,3 +36,33 @@ def plot_plan(plan: Plan, path: Path, title: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)
+
+
+def plot_errors(points: list[tuple[str, float]], path: Path, title: str, tolerance: float,
+                first: str | None) -> None:
+    """`mobilec diff --plot`: each compared tensor's max|diff|/max|ref| against its depth
+    (its place in graph order), log scale: how the error grows through the network."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise MobilecError("--plot needs matplotlib (pip install matplotlib)") from None
+    fig, ax = plt.subplots(figsize=(12, 5), dpi=110)
+    floor = 1e-10  # exact agreement drawn at the floor: a log scale has no 0
+    ys = [max(rel, floor) if rel == rel else 1e3 for _, rel in points]
+    ax.semilogy(range(len(ys)), ys, marker=".", linewidth=0.6, markersize=3,
+                label="max|diff| / max|ref|")
+    ax.axhline(tolerance, color="red", linewidth=1, linestyle="--",
+               label=f"tolerance {tolerance:.1e}")
+    if first is not None:
+        k = [n for n, _ in points].index(first)
+        ax.axvline(k, color="orange", linewidth=1, label=f"first divergence: {first}"[:80])
+    ax.set_xlabel("depth (compared tensors in graph order)")
+    ax.set_ylabel("relative error vs onnxruntime")
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize="small")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)

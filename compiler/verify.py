@@ -2,6 +2,7 @@
 and compare every output."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -73,9 +74,11 @@ def driver_source(compiled: Compiled) -> str:
         outputs=[(n, g.t(t).shape, g.t(t).size, t) for n, t in zip(outs, g.outputs)])
 
 
-def build_driver(compiled: Compiled, workdir: Path, extra_flags: list[str] | None = None) -> Path:
+def build_driver(compiled: Compiled, workdir: Path, extra_flags: list[str] | None = None,
+                 model_flags: list[str] | None = None) -> Path:
     """Write model + driver sources into workdir and build them into one executable that
-    this machine runs (extra_flags: more compiler flags, e.g. -DMOBILEC_PROFILE)."""
+    this machine runs (extra_flags: more compiler flags, e.g. -DMOBILEC_PROFILE;
+    model_flags: for the model and driver only, not the runtime, e.g. -DMOBILEC_TRACE)."""
     target = resolve(compiled.target)
     if not runs_here(target):
         raise MobilecError(f"this machine's CPU cannot run {target.name} code ({target.summary})")
@@ -84,12 +87,15 @@ def build_driver(compiled: Compiled, workdir: Path, extra_flags: list[str] | Non
     write_sources(compiled, c_path)
     drv = workdir / f"{ident}_driver.c"
     write_atomic(drv, driver_source(compiled))
-    return build_program([c_path, drv], workdir / f"{ident}_driver", compiled.target, extra_flags)
+    return build_program([c_path, drv], workdir / f"{ident}_driver", compiled.target, extra_flags,
+                         model_flags)
 
 
 def run_driver(exe: Path, inputs: list[np.ndarray], out_shapes: list[tuple[int, ...]],
-               workdir: Path, runs: int = 1) -> tuple[list[np.ndarray], list[str]]:
-    """Run the driver `runs` times on the inputs: (outputs, the lines it printed)."""
+               workdir: Path, runs: int = 1,
+               env: dict[str, str] | None = None) -> tuple[list[np.ndarray], list[str]]:
+    """Run the driver `runs` times on the inputs: (outputs, the lines it printed); env:
+    variables added to this process's environment (the trace build's settings)."""
     in_files, out_files = [], []
     for k, x in enumerate(inputs):
         p = workdir / f"in{k}.bin"
@@ -98,7 +104,7 @@ def run_driver(exe: Path, inputs: list[np.ndarray], out_shapes: list[tuple[int, 
     for k in range(len(out_shapes)):
         out_files.append(str(workdir / f"out{k}.bin"))
     proc = subprocess.run([str(exe), *in_files, *out_files, str(runs)], capture_output=True,
-                          text=True)
+                          text=True, env={**os.environ, **env} if env else None)
     if proc.returncode != 0:
         raise MobilecError(f"the generated program failed (exit {proc.returncode}): "
                            f"{proc.stderr.strip()[:500]}")
@@ -213,10 +219,27 @@ def verify(model: str, *, name: str = "model", target: str = "generic", seeds: i
     worst_cos = min(r.cosine for r in checked)
     worst_rel = max(r.rel for r in checked)
     need_cos, need_rel = checked[0].min_cosine, checked[0].max_rel
+    if not ok:  # before the verdict, which stays the last line
+        print("verify: to find the first tensor that diverges, run: "
+              + diff_command(model, name, target, input_file, input_shapes, optimize))
     print(f"verify: {'PASS' if ok else 'FAIL'} {name} target={compiled.target} cosine>={worst_cos:.7f} "
           f"max|diff|/max|ref|<={worst_rel:.2e} (need cosine>={need_cos}, "
           f"rel<={need_rel:.1e}{', float16 model' if half else ''})")
     return ok
+
+
+def diff_command(model: str, name: str, target: str, input_file: str | None,
+                 input_shapes: dict[str, tuple[int, ...]] | None, optimize: bool) -> str:
+    """The `mobilec diff` command line with verify's arguments."""
+    import shlex
+    args = ["mobilec", "diff", model, "--name", name, "--target", target]
+    if input_file:
+        args += ["--input", input_file]
+    for k, shape in (input_shapes or {}).items():
+        args += ["--input-shape", f"{k}={'x'.join(map(str, shape))}"]
+    if not optimize:
+        args.append("--no-optimize")
+    return " ".join(shlex.quote(a) for a in args)
 
 
 def print_table(rows: list[Comparison]) -> None:

@@ -13,6 +13,8 @@ A BN with non-constant statistics or in training mode is left as it is.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..ir import Graph, Node
@@ -103,9 +105,16 @@ def _fold_into_matmul(bn: Node, graph: Graph, users: dict[str, list[Node]]) -> b
     w64 = w.astype(np.float64)
     w2 = s[:, None] * w64
     bias = t @ w64
-    # The BN goes; its input flows straight into the view chain.
+    # The BN goes; its input flows straight into the view chain. The chain's tensors now
+    # hold values before the BN: renamed, as their ONNX names promise the values after it.
     first = chain[0] if chain else mm
     first.inputs = [bn.inputs[0] if i == bn.outputs[0] else i for i in first.inputs]
+    for view in chain:
+        old = view.outputs[0]
+        new = graph.fresh(f"{old}_before_bn")
+        graph.tensors[new] = replace(graph.t(old), name=new)
+        graph.replace_uses(old, new)
+        view.outputs = [new]
     mm.op = "MatMul"
     mm.domain = "mobilec"
     mm.inputs = [mm.inputs[0], graph.add_const(f"{mm.name}_w_bn", w2.astype(np.float32)),

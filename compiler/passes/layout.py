@@ -290,4 +290,5 @@ def run(graph: Graph) -> Graph:
             graph.outputs[k] = walk.need(name, identity(rank), Node("Output", f"output_{k}",
                                                                     [], []))
     graph.nodes = walk.nodes
+    graph.layouts = dict(walk.perm)
     return graph

@@ -131,6 +131,7 @@ class Slicer:
             producer.inputs[1] = self.g.add_const(f"{x}_shape", np.array(shape, np.int64))
         # The producer now writes the slice itself, under its own output's name.
         self.g.tensors[x] = Tensor(x, self.g.t(s.outputs[0]).shape, self.g.t(x).dtype)
+        self.g.row_slices.setdefault(x, []).append((axis, start, length))
         self.g.replace_uses(s.outputs[0], x)
         self.g.nodes = [n for n in self.g.nodes if n is not s]
         return True
