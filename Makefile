@@ -63,6 +63,7 @@ demo: setup
 
 models: setup
 	$(PY) tests/models/full_resolution.py
+	$(PY) tests/models/fidelity.py
 
 bench: setup
 	$(PY) tests/models/bench_all.py

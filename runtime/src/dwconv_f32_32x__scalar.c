@@ -6,11 +6,11 @@ void mcr_dwconv_f32_32x__scalar(const float *src, const long *off, const float *
                                 long taps, float bias, float *out)
 {
     float acc[32];
-    for (int j = 0; j < 32; j++) acc[j] = bias;
+    for (int j = 0; j < 32; j++) acc[j] = 0.0f; /* bias added last: dwconv_ukernel.h */
     for (long t = 0; t < taps; t++) {
         const float *s = src + off[t];
         const float wv = w[t];
         for (int j = 0; j < 32; j++) acc[j] += wv * s[j];
     }
-    for (int j = 0; j < 32; j++) out[j] = acc[j];
+    for (int j = 0; j < 32; j++) out[j] = acc[j] + bias;
 }

@@ -8,7 +8,8 @@
 void mcr_dwconv_f32_64x__fma3(const float *src, const long *off, const float *w,
                               long taps, float bias, float *out)
 {
-    __m256 a0 = _mm256_set1_ps(bias), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+    const __m256 b = _mm256_set1_ps(bias); /* added last: dwconv_ukernel.h */
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
            a7 = a0;
     for (long t = 0; t < taps; t++) {
         const float *s = src + off[t];
@@ -22,14 +23,14 @@ void mcr_dwconv_f32_64x__fma3(const float *src, const long *off, const float *w,
         a6 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(s + 48), a6);
         a7 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(s + 56), a7);
     }
-    _mm256_storeu_ps(out, a0);
-    _mm256_storeu_ps(out + 8, a1);
-    _mm256_storeu_ps(out + 16, a2);
-    _mm256_storeu_ps(out + 24, a3);
-    _mm256_storeu_ps(out + 32, a4);
-    _mm256_storeu_ps(out + 40, a5);
-    _mm256_storeu_ps(out + 48, a6);
-    _mm256_storeu_ps(out + 56, a7);
+    _mm256_storeu_ps(out, _mm256_add_ps(a0, b));
+    _mm256_storeu_ps(out + 8, _mm256_add_ps(a1, b));
+    _mm256_storeu_ps(out + 16, _mm256_add_ps(a2, b));
+    _mm256_storeu_ps(out + 24, _mm256_add_ps(a3, b));
+    _mm256_storeu_ps(out + 32, _mm256_add_ps(a4, b));
+    _mm256_storeu_ps(out + 40, _mm256_add_ps(a5, b));
+    _mm256_storeu_ps(out + 48, _mm256_add_ps(a6, b));
+    _mm256_storeu_ps(out + 56, _mm256_add_ps(a7, b));
 }
 #else
 typedef int mcr_dwconv_fma3_unavailable; /* ISO C wants a non-empty file */

@@ -6,7 +6,8 @@
  * vector once per block and feeding it to every output row that uses it cuts the loads
  * per multiply-add from ~1.1 (dwconv_f32_128x__avx512f, one tap at a time over a flat
  * tile, most loads split across cache lines) to (R+kh-1)/(R*kh) + 1/V. Each sum still
- * runs bias first, then taps in (row, column) order, as the flat kernels'. */
+ * runs over the taps in (row, column) order from zero, the bias added last, as the flat
+ * kernels'. */
 #include "dwconv_ukernel.h"
 
 #if defined(__AVX512F__)
@@ -22,7 +23,7 @@ block(const float *pad, long wq, const float *w, long kh, long kw, float bias,
 {
     __m512 acc[4][4];
     for (int r = 0; r < R; r++) {
-        for (int v = 0; v < V; v++) acc[r][v] = _mm512_set1_ps(bias);
+        for (int v = 0; v < V; v++) acc[r][v] = _mm512_setzero_ps(); /* bias added last */
     }
     for (long rho = 0; rho < R + kh - 1; rho++) {
         const float *row = pad + (oy0 + rho) * wq + x0;
@@ -41,7 +42,7 @@ block(const float *pad, long wq, const float *w, long kh, long kw, float bias,
         float *yr = y + (oy0 + r) * ow + x0;
         for (int v = 0; v < V; v++) {
             const __mmask16 m = v == V - 1 ? last : (__mmask16)0xFFFF;
-            _mm512_mask_storeu_ps(yr + 16 * v, m, acc[r][v]);
+            _mm512_mask_storeu_ps(yr + 16 * v, m, _mm512_add_ps(acc[r][v], _mm512_set1_ps(bias)));
         }
     }
 }

@@ -23,7 +23,7 @@ block(const float *pad, long wq, const float *w, long kh, long kw, float bias,
 {
     __m256 acc[4][2];
     for (int r = 0; r < R; r++) {
-        for (int v = 0; v < V; v++) acc[r][v] = _mm256_set1_ps(bias);
+        for (int v = 0; v < V; v++) acc[r][v] = _mm256_setzero_ps(); /* bias added last */
     }
     for (long rho = 0; rho < R + kh - 1; rho++) {
         const float *row = pad + (oy0 + rho) * wq + x0;
@@ -38,10 +38,11 @@ block(const float *pad, long wq, const float *w, long kh, long kw, float bias,
             }
         }
     }
+    const __m256 b = _mm256_set1_ps(bias);
     for (int r = 0; r < R; r++) {
         float *yr = y + (oy0 + r) * ow + x0;
-        for (int v = 0; v < V - 1; v++) _mm256_storeu_ps(yr + 8 * v, acc[r][v]);
-        _mm256_maskstore_ps(yr + 8 * (V - 1), last, acc[r][V - 1]);
+        for (int v = 0; v < V - 1; v++) _mm256_storeu_ps(yr + 8 * v, _mm256_add_ps(acc[r][v], b));
+        _mm256_maskstore_ps(yr + 8 * (V - 1), last, _mm256_add_ps(acc[r][V - 1], b));
     }
 }
 

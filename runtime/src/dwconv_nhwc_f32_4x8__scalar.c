@@ -11,7 +11,7 @@ static void tile(const float *const *rows, long kh, long kw, long sw, const floa
 {
     float acc[NP][NC];
     for (long i = 0; i < NP; i++)
-        for (long j = 0; j < NC; j++) acc[i][j] = bias ? bias[ch + j] : 0.0f;
+        for (long j = 0; j < NC; j++) acc[i][j] = 0.0f; /* bias added last */
     for (long r = 0; r < kh; r++) {
         for (long s = 0; s < kw; s++) {
             const float *wt = w + (r * kw + s) * ld + ch;
@@ -21,20 +21,20 @@ static void tile(const float *const *rows, long kh, long kw, long sw, const floa
         }
     }
     for (long i = 0; i < NP; i++)
-        for (long j = 0; j < NC; j++) y[(ox + i) * ld + ch + j] = acc[i][j];
+        for (long j = 0; j < NC; j++) y[(ox + i) * ld + ch + j] = acc[i][j] + (bias ? bias[ch + j] : 0.0f);
 }
 
 /* One output element, for the tails. */
 static float one(const float *const *rows, long kh, long kw, long sw, const float *w,
                  const float *bias, long ox, long ch, long kc, long ld)
 {
-    float acc = bias ? bias[ch] : 0.0f;
+    float acc = 0.0f;
     for (long r = 0; r < kh; r++) {
         for (long s = 0; s < kw; s++) {
             acc += w[(r * kw + s) * ld + ch] * rows[r][(ox * sw + s) * kc + ch];
         }
     }
-    return acc;
+    return bias ? acc + bias[ch] : acc;
 }
 
 void mcr_dwconv_nhwc_f32_4x8__scalar(MCR_DWCONV_NHWC_ARGS)

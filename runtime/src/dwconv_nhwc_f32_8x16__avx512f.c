@@ -20,7 +20,7 @@ MCR_ALWAYS_INLINE void tile(long np, __mmask16 mask, const float *const *rows, l
 {
     __m512 acc[8];
     const __m512 b0 = bias ? _mm512_maskz_loadu_ps(mask, bias + ch) : _mm512_setzero_ps();
-    for (long i = 0; i < np; i++) acc[i] = b0;
+    for (long i = 0; i < np; i++) acc[i] = _mm512_setzero_ps(); /* bias added last */
     for (long r = 0; r < kh; r++) {
         const float *row = rows[r] + ox * sw * kc + ch;
         for (long s = 0; s < kw; s++) {
@@ -31,7 +31,9 @@ MCR_ALWAYS_INLINE void tile(long np, __mmask16 mask, const float *const *rows, l
             }
         }
     }
-    for (long i = 0; i < np; i++) _mm512_mask_storeu_ps(y + (ox + i) * ld + ch, mask, acc[i]);
+    for (long i = 0; i < np; i++) {
+        _mm512_mask_storeu_ps(y + (ox + i) * ld + ch, mask, _mm512_add_ps(acc[i], b0));
+    }
 }
 
 /* Stride and width constants (1 or 2; 3 or 7): np (8 or 4) pixels, each input vector of
@@ -44,7 +46,7 @@ MCR_ALWAYS_INLINE void tile_slide(long np, long kwc, long swc, __mmask16 mask,
 {
     __m512 acc[8], wv[7];
     const __m512 b0 = bias ? _mm512_maskz_loadu_ps(mask, bias + ch) : _mm512_setzero_ps();
-    for (long i = 0; i < np; i++) acc[i] = b0;
+    for (long i = 0; i < np; i++) acc[i] = _mm512_setzero_ps(); /* bias added last */
     for (long r = 0; r < kh; r++) {
         const float *row = rows[r] + ox * swc * kc + ch;
         /* Unrolled whole, so that wv[] and acc[] are registers (gcc's default unrolling
@@ -66,7 +68,9 @@ MCR_ALWAYS_INLINE void tile_slide(long np, long kwc, long swc, __mmask16 mask,
             }
         }
     }
-    for (long i = 0; i < np; i++) _mm512_mask_storeu_ps(y + (ox + i) * ld + ch, mask, acc[i]);
+    for (long i = 0; i < np; i++) {
+        _mm512_mask_storeu_ps(y + (ox + i) * ld + ch, mask, _mm512_add_ps(acc[i], b0));
+    }
 }
 
 /* tile_slide with every shape parameter a constant. */

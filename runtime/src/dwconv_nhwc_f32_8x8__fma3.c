@@ -25,7 +25,7 @@ MCR_ALWAYS_INLINE void tile(long np, int masked, __m256i mask, const float *cons
 {
     __m256 acc[8];
     const __m256 b0 = bias ? LOAD(bias + ch) : _mm256_setzero_ps();
-    for (long i = 0; i < np; i++) acc[i] = b0;
+    for (long i = 0; i < np; i++) acc[i] = _mm256_setzero_ps(); /* bias added last */
     for (long r = 0; r < kh; r++) {
         const float *row = rows[r] + ox * sw * kc + ch;
         for (long s = 0; s < kw; s++) {
@@ -36,7 +36,7 @@ MCR_ALWAYS_INLINE void tile(long np, int masked, __m256i mask, const float *cons
             }
         }
     }
-    for (long i = 0; i < np; i++) STORE(y + (ox + i) * ld + ch, acc[i]);
+    for (long i = 0; i < np; i++) STORE(y + (ox + i) * ld + ch, _mm256_add_ps(acc[i], b0));
 }
 
 /* Stride and width constants (1 or 2; 3 or 7): np (8 or 4) pixels, each input vector
@@ -51,7 +51,7 @@ MCR_ALWAYS_INLINE void tile_slide(long np, long kwc, long swc, int masked, __m25
 {
     __m256 acc[8], wv[7];
     const __m256 b0 = bias ? LOAD(bias + ch) : _mm256_setzero_ps();
-    for (long i = 0; i < np; i++) acc[i] = b0;
+    for (long i = 0; i < np; i++) acc[i] = _mm256_setzero_ps(); /* bias added last */
     for (long r = 0; r < kh; r++) {
         const float *row = rows[r] + ox * swc * kc + ch;
         /* Unrolled whole, so that wv[] and acc[] are registers. */
@@ -68,7 +68,7 @@ MCR_ALWAYS_INLINE void tile_slide(long np, long kwc, long swc, int masked, __m25
             }
         }
     }
-    for (long i = 0; i < np; i++) STORE(y + (ox + i) * ld + ch, acc[i]);
+    for (long i = 0; i < np; i++) STORE(y + (ox + i) * ld + ch, _mm256_add_ps(acc[i], b0));
 }
 
 /* tile_slide with every shape parameter a constant. */

@@ -5,7 +5,10 @@
  *   y[ox*ld + ch] = bias[ch] + sum over r < kh, s < kw of
  *                   w[(r*kw + s)*ld + ch] * rows[r][(ox*sw + s)*kc + ch],
  *
- * for ox < ow, ch < kc, summed in tap order; bias may be NULL (0). rows[r] is input row r
+ * for ox < ow, ch < kc, summed in tap order from zero, the bias added last (a sum
+ * started from a BatchNorm-folded bias much larger than the result rounds every tap at
+ * the bias's scale: MCi4's 7x7 ConvMlp convs were 4-5x onnxruntime's error against
+ * float64); bias may be NULL (0). rows[r] is input row r
  * of the window for the group's channels only (kc per pixel), zero-padded and with its
  * channels already repeated `mult` times (dwconv_nhwc.c), so that every tap of every
  * output channel is a unit-stride read; y and w have all ld channels per pixel / tap.

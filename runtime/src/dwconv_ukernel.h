@@ -3,7 +3,8 @@
  *
  *   out[j] = bias + sum over t < taps of w[t] * src[off[t] + j],   j < tile,
  *
- * summed in tap order. dwconv.c lays a padded input plane out so that every tap of every
+ * summed in tap order from zero, the bias added last (dwconv_nhwc_ukernel.h says why).
+ * dwconv.c lays a padded input plane out so that every tap of every
  * output in a tile is such a unit-stride read. Every variant is tested against the
  * scalar one and against mcr_conv2d_f32 (tests/runtime/test_kernels.c). */
 #ifndef MCR_DWCONV_UKERNEL_H

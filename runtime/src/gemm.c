@@ -7,7 +7,7 @@
  * 1x1 convolution over a 64x64 image, 16 KB, a multiple of 4 KB -- so they all fall into
  * the same few L1 sets and evict each other on every tile; packed, they are one
  * sequential stream that stays in L1 across all tiles of the panel. Why KC: the packed
- * block (KC x NR floats, 32 KB under AVX-512) must fit in L1 beside the rows of a.
+ * block (KC x NR floats, 8 KB under AVX-512) must fit in L1 beside the rows of a.
  *
  * The micro-kernels start each tile from the bias on the first block of b and add onto
  * it on the next ones, and the epilogue runs on a tile right after its last block, so
@@ -21,12 +21,17 @@
 #include "gemm.h"
 #include "gemm_ukernel.h"
 
-/* Rows of b per packed block. Measured on MCi's 1x1 and ViT-B/16's linear shapes: AVX-512
- * (32 columns) is fastest with 256 rows, 32 KB; AVX2 (16 of a pre-packed panel's 32
- * columns, so the block's rows are 128 bytes apart and fill half of the L1 sets) with 128
- * rows: 1-4% faster than 256 on every shape. */
-#if defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__)
-#define KC 128
+/* Rows of b per packed block. SIMD kernels: 64. Measured on this project's shapes (AMD
+ * EPYC, 32 KB L1; the model's generated code against the same code with another KC,
+ * alternating runs): AVX-512 MCi4 -12% and ViT-B/16 -2% against 256 (whose 32 KB block
+ * fills such an L1 by itself), AVX2 MCi4 -4% and ViT-B/16 +-1% against 128; 32 is slower
+ * (ViT-B/16 +10%). It is also the length of the micro-kernel's chain of additions: with
+ * 256, x86-64-v4's GEMMs were 1.9x as far from float64 as the portable kernel's (random
+ * 256x512x2048: relative RMS error 2.9e-7 against 1.6e-7; onnxruntime's MatMul 2.9e-7,
+ * its 1x1 Conv 2.1e-7), with 64 they are level with it (1.6e-7). The portable kernel takes
+ * blocks of 256 and sums them in chunks of 64 itself. */
+#if defined(__AVX2__) && defined(__FMA__)
+#define KC 64
 #else
 #define KC 256
 #endif

@@ -13,16 +13,7 @@
 
 void mcr_gemm_f32_4x16__scalar(MCR_GEMM_UKERNEL_ARGS)
 {
-    float c0[16], c1[16], c2[16], c3[16];
-    for (int j = 0; j < 16; j++) {
-        if (accumulate) {
-            c0[j] = c1[j] = c2[j] = c3[j] = 0.0f; /* from zero: added to c at the end */
-        } else if (rb) {
-            c0[j] = rb[0], c1[j] = rb[1], c2[j] = rb[2], c3[j] = rb[3];
-        } else {
-            c0[j] = c1[j] = c2[j] = c3[j] = cb ? cb[j] : 0.0f;
-        }
-    }
+    float c0[16] = {0}, c1[16] = {0}, c2[16] = {0}, c3[16] = {0}; /* init added at the end */
     for (long p0 = 0; p0 < kc; p0 += CHUNK) {
         const long p1 = kc - p0 < CHUNK ? kc : p0 + CHUNK;
         float d0[16] = {0}, d1[16] = {0}, d2[16] = {0}, d3[16] = {0};
@@ -45,9 +36,13 @@ void mcr_gemm_f32_4x16__scalar(MCR_GEMM_UKERNEL_ARGS)
         }
     }
     for (int j = 0; j < 16; j++) {
-        c[j] = accumulate ? c[j] + c0[j] : c0[j];
-        c[ldc + j] = accumulate ? c[ldc + j] + c1[j] : c1[j];
-        c[2 * ldc + j] = accumulate ? c[2 * ldc + j] + c2[j] : c2[j];
-        c[3 * ldc + j] = accumulate ? c[3 * ldc + j] + c3[j] : c3[j];
+        if (accumulate) {
+            c0[j] += c[j], c1[j] += c[ldc + j], c2[j] += c[2 * ldc + j], c3[j] += c[3 * ldc + j];
+        } else if (rb) {
+            c0[j] += rb[0], c1[j] += rb[1], c2[j] += rb[2], c3[j] += rb[3];
+        } else if (cb) {
+            c0[j] += cb[j], c1[j] += cb[j], c2[j] += cb[j], c3[j] += cb[j];
+        }
+        c[j] = c0[j], c[ldc + j] = c1[j], c[2 * ldc + j] = c2[j], c[3 * ldc + j] = c3[j];
     }
 }

@@ -10,16 +10,9 @@
 
 #include "internal.h"
 
-#define INIT(r)                                                               \
-    __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = _mm256_setzero_ps();      \
-    if ((r) < rows && !accumulate) { /* accumulating: from zero, see STORE */ \
-        if (rb) {                                                             \
-            c##r##0 = c##r##1 = _mm256_broadcast_ss(rb + (r));                \
-        } else if (cb) {                                                      \
-            c##r##0 = _mm256_loadu_ps(cb);                                    \
-            c##r##1 = _mm256_loadu_ps(cb + 8);                                \
-        }                                                                     \
-    }
+/* Every sum starts from zero; the bias (or c's old value) is added at the end (STORE):
+ * see gemm_ukernel.h. */
+#define INIT(r) __m256 c##r##0 = _mm256_setzero_ps(), c##r##1 = _mm256_setzero_ps();
 
 #define ROW(r)                                                    \
     if ((r) < rows) {                                             \
@@ -33,6 +26,13 @@
         if (accumulate) {                                                         \
             c##r##0 = _mm256_add_ps(_mm256_loadu_ps(c + (r) * ldc), c##r##0);     \
             c##r##1 = _mm256_add_ps(_mm256_loadu_ps(c + (r) * ldc + 8), c##r##1); \
+        } else if (rb) {                                                          \
+            const __m256 bias = _mm256_broadcast_ss(rb + (r));                    \
+            c##r##0 = _mm256_add_ps(bias, c##r##0);                               \
+            c##r##1 = _mm256_add_ps(bias, c##r##1);                               \
+        } else if (cb) {                                                          \
+            c##r##0 = _mm256_add_ps(_mm256_loadu_ps(cb), c##r##0);               \
+            c##r##1 = _mm256_add_ps(_mm256_loadu_ps(cb + 8), c##r##1);           \
         }                                                                         \
         _mm256_storeu_ps(c + (r) * ldc, c##r##0);                                 \
         _mm256_storeu_ps(c + (r) * ldc + 8, c##r##1);                             \

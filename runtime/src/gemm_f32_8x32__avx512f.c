@@ -17,22 +17,22 @@
         c##r##1 = _mm512_fmadd_ps(av, b1, c##r##1);      \
     }
 
-#define INIT(r)                                                               \
-    __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps();      \
-    if ((r) < rows && !accumulate) { /* accumulating: from zero, see STORE */ \
-        if (rb) {                                                             \
-            c##r##0 = c##r##1 = _mm512_set1_ps(rb[r]);                        \
-        } else if (cb) {                                                      \
-            c##r##0 = _mm512_loadu_ps(cb);                                    \
-            c##r##1 = _mm512_loadu_ps(cb + 16);                               \
-        }                                                                     \
-    }
+/* Every sum starts from zero; the bias (or c's old value) is added at the end (STORE):
+ * see gemm_ukernel.h. */
+#define INIT(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps();
 
 #define STORE(r)                                                                   \
     if ((r) < rows) {                                                              \
         if (accumulate) {                                                          \
             c##r##0 = _mm512_add_ps(_mm512_loadu_ps(c + (r) * ldc), c##r##0);      \
             c##r##1 = _mm512_add_ps(_mm512_loadu_ps(c + (r) * ldc + 16), c##r##1); \
+        } else if (rb) {                                                           \
+            const __m512 bias = _mm512_set1_ps(rb[r]);                             \
+            c##r##0 = _mm512_add_ps(bias, c##r##0);                                \
+            c##r##1 = _mm512_add_ps(bias, c##r##1);                                \
+        } else if (cb) {                                                           \
+            c##r##0 = _mm512_add_ps(_mm512_loadu_ps(cb), c##r##0);                \
+            c##r##1 = _mm512_add_ps(_mm512_loadu_ps(cb + 16), c##r##1);            \
         }                                                                          \
         _mm512_storeu_ps(c + (r) * ldc, c##r##0);                                  \
         _mm512_storeu_ps(c + (r) * ldc + 16, c##r##1);                             \

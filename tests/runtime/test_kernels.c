@@ -264,17 +264,46 @@ static void gemm_rows_case(gemm_rows_ukernel fn, int mr, int nr)
 }
 #endif
 
+/* The sum starts from zero and the bias is added last (gemm_ukernel.h): with a bias of
+ * 1024 and terms near 1, each element is within half an ulp of the result plus the sum's
+ * own bound, k u sum|a b|. Started from the bias, every one of the k additions rounds at
+ * 1024's scale (ulp 1.2e-4), about 3x this bound on a tile. */
+static void gemm_bias_last_case(mcr_gemm_ukernel fn, int mr, int nr)
+{
+    enum { KC = 64 };
+    float *a = randv(mr * KC), *bp = randv(KC * nr), c[8 * 32], rb[8], cb[32];
+    for (int i = 0; i < 8; i++) rb[i] = i % 2 ? 1024.0f : -1024.0f;
+    for (int j = 0; j < 32; j++) cb[j] = j % 2 ? 1024.0f : -1024.0f;
+    for (int mode = 1; mode <= 2; mode++) { /* row bias, column bias */
+        fn(KC, a, KC, bp, nr, c, nr, mode == 1 ? rb : NULL, mode == 2 ? cb : NULL, 0);
+        for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nr; j++) {
+                double want = mode == 1 ? rb[i] : cb[j], mag = 0.0;
+                for (int p = 0; p < KC; p++) {
+                    want += (double)a[i * KC + p] * bp[p * nr + j];
+                    mag += fabs((double)a[i * KC + p] * bp[p * nr + j]);
+                }
+                const double bound = 0.5 * 1024.0 * 0x1p-23 + KC * 0x1p-24 * mag;
+                assert_true(fabs(c[i * nr + j] - want) <= bound);
+            }
+    }
+    free(a), free(bp);
+}
+
 static void test_gemm_ukernels(void **state)
 {
     (void)state;
     gemm_ukernel_case(mcr_gemm_f32_4x16__scalar, 4, 16);
+    gemm_bias_last_case(mcr_gemm_f32_4x16__scalar, 4, 16);
 #if defined(__AVX2__) && defined(__FMA__)
     gemm_ukernel_case(mcr_gemm_f32_6x16__fma3, 6, 16);
     gemm_rows_case(mcr_gemm_f32_6x16__fma3_rows, 6, 16);
+    gemm_bias_last_case(mcr_gemm_f32_6x16__fma3, 6, 16);
 #endif
 #if defined(__AVX512F__)
     gemm_ukernel_case(mcr_gemm_f32_8x32__avx512f, 8, 32);
     gemm_rows_case(mcr_gemm_f32_8x32__avx512f_rows, 8, 32);
+    gemm_bias_last_case(mcr_gemm_f32_8x32__avx512f, 8, 32);
 #endif
 }
 
@@ -320,7 +349,9 @@ static void test_dwconv_rows_ukernels(void **state)
 
 /* Every channels-last depthwise micro-kernel this build has against the formula of its
  * contract: channel counts below, at and past a vector (tails), rows of 1 to 17 pixels
- * (past a pixel tile), strides 1 and 2, with and without bias. */
+ * (past a pixel tile), strides 1 and 2, with and without bias. bias 2: biases of +-1024,
+ * each element then within half an ulp of 1024 plus the sum's own bound, taps u sum|w x|
+ * (the bias is added last; started from it, every tap rounds at 1024's scale). */
 static void nhwc_ukernel_case(mcr_dwconv_nhwc_ukernel fn, long kc, long ow, long kh, long kw,
                               long sw, int bias)
 {
@@ -329,19 +360,29 @@ static void nhwc_ukernel_case(mcr_dwconv_nhwc_ukernel fn, long kc, long ow, long
     float *in = randv(kh * wp * kc), *w = randv(kh * kw * ld), *b = randv(kc);
     float *y = randv(ow * ld);
     double *want = malloc((size_t)(ow * ld) * sizeof(double));
-    for (long i = 0; i < ow * ld; i++) want[i] = y[i]; /* channels past kc untouched */
+    double *bound = malloc((size_t)(ow * ld) * sizeof(double));
+    if (bias == 2) {
+        for (long ch = 0; ch < kc; ch++) b[ch] = ch % 2 ? 1024.0f : -1024.0f;
+    }
+    for (long i = 0; i < ow * ld; i++) want[i] = y[i], bound[i] = 0.0; /* past kc untouched */
     for (long r = 0; r < kh; r++) rows[r] = in + ((r * 5) % kh) * wp * kc; /* any order */
     for (long ox = 0; ox < ow; ox++)
         for (long ch = 0; ch < kc; ch++) {
-            double acc = bias ? b[ch] : 0.0;
+            double acc = bias ? b[ch] : 0.0, mag = 0.0;
             for (long r = 0; r < kh; r++)
-                for (long s = 0; s < kw; s++)
-                    acc += (double)w[(r * kw + s) * ld + ch] * rows[r][(ox * sw + s) * kc + ch];
+                for (long s = 0; s < kw; s++) {
+                    const double t = (double)w[(r * kw + s) * ld + ch] * rows[r][(ox * sw + s) * kc + ch];
+                    acc += t, mag += fabs(t);
+                }
             want[ox * ld + ch] = acc;
+            bound[ox * ld + ch] = 0.5 * 1024.0 * 0x1p-23 + (double)(kh * kw) * 0x1p-24 * mag;
         }
     fn(rows, kh, kw, sw, w, bias ? b : NULL, y, ow, kc, ld);
     assert_close(y, want, ow * ld, 1e-5, 1e-5);
-    free(in), free(w), free(b), free(y), free(want);
+    if (bias == 2) {
+        for (long i = 0; i < ow * ld; i++) assert_true(fabs(y[i] - want[i]) <= bound[i]);
+    }
+    free(in), free(w), free(b), free(y), free(want), free(bound);
 }
 
 static void test_dwconv_nhwc_ukernels(void **state)
@@ -351,7 +392,7 @@ static void test_dwconv_nhwc_ukernels(void **state)
                               {5, 9, 7, 7, 2, 1},  {24, 16, 1, 5, 1, 1}, {1, 3, 3, 3, 1, 0},
                               {80, 13, 3, 3, 2, 1}, {19, 14, 7, 7, 1, 1}, {8, 12, 3, 3, 1, 0},
                               {9, 6, 7, 7, 2, 0}, {16, 7, 7, 7, 1, 1}, {3, 4, 3, 3, 2, 1},
-                              {17, 5, 3, 3, 1, 1}};
+                              {17, 5, 3, 3, 1, 1}, {32, 16, 7, 7, 1, 2}, {16, 9, 3, 3, 2, 2}};
     /* Widths for the sliding tiles: whole tiles of 8, a last one overlapping the one
      * before, two tiles of 4 for 4 to 7 pixels, single pixels below 4. */
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
