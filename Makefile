@@ -12,7 +12,7 @@ CC ?= cc
 help:
 	@echo "make demo   export MCi1 (256x256), compile it for this CPU to generated/mci1_model.c, build, run, verify, time"
 	@echo "make test   all tests: runtime kernels (cmocka, also under ASan/UBSan) and pytest"
-	@echo "make models full-resolution verify of every encoder in every form"
+	@echo "make models full-resolution verify of every encoder in every form, error vs float64 over 6 inputs, mobilec diff of each"
 	@echo "make bench  latency of every encoder beside onnxruntime (build/bench/BENCH.md)"
 	@echo "make fuzz   3000 malformed models through mobilec compile (FUZZ_CASES, FUZZ_SEED)"
 
@@ -64,6 +64,7 @@ demo: setup
 models: setup
 	$(PY) tests/models/full_resolution.py
 	$(PY) tests/models/fidelity.py
+	$(PY) tests/models/diff_report.py
 
 bench: setup
 	$(PY) tests/models/bench_all.py

@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
 
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("model", help="the .onnx file")
-        sp.add_argument("--name", help="C name prefix (default: from the file name)")
+        sp.add_argument("--name", help="C name prefix, a C identifier (default: from the file "
+                        "name, other characters replaced by _)")
         sp.add_argument("--target", choices=CHOICES, default="generic",
                         help="generic (default): portable C99; x86-64-v3: AVX2+FMA; x86-64-v4: "
                              "AVX-512; native: the best of those this machine runs")
@@ -112,8 +113,13 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--tolerance", type=float, metavar="REL",
                    help="a tensor diverges when max|diff|/max|ref| exceeds this (default 1e-4, "
                         "verify's bar; 8 * 2^-11 for a float16 model)")
+    d.add_argument("--reference", choices=["onnxruntime", "float64"], default="onnxruntime",
+                   help="what the C code is compared with: onnxruntime (default, graph "
+                        "optimizations off) or float64 (onnx's reference evaluator on a float64 "
+                        "copy of the model: each row is then an error against exact arithmetic, "
+                        "and --isolate gives each kernel's own error)")
     d.add_argument("--isolate", action="store_true",
-                   help="run each kernel on onnxruntime's values of its inputs instead of its "
+                   help="run each kernel on the reference's values of its inputs instead of its "
                         "own upstream values: each row shows that kernel's own error")
     d.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     d.add_argument("--plot", metavar="PNG", help="draw relative error against depth (log "
@@ -201,7 +207,12 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from .frontend import parse_shape_overrides
         shapes = parse_shape_overrides(args.input_shape)
-        name = c_ident(args.name) if args.name else _default_name(args.model)
+        if args.name is not None and c_ident(args.name) != args.name:
+            # Not sanitized silently: '_' and 'é' would both become '_', one set of file
+            # names, symbols and header guard for two models.
+            raise MobilecError(f"--name '{args.name}' is not a C identifier (ASCII letters, "
+                               "digits and _, not starting with a digit)")
+        name = args.name or _default_name(args.model)
         if args.command == "compile":
             from .pipeline import compile_file, source_files, write_all
             out = Path(args.output) if args.output else Path("generated") / f"{name}_model.c"
@@ -261,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
             ok = diff(args.model, name=name, target=args.target, input_file=args.input,
                       input_shapes=shapes, optimize=args.optimize, tolerance=args.tolerance,
                       isolate=args.isolate, json_path=args.json, plot_path=args.plot,
-                      inject=args.inject, quiet=args.quiet, weights=args.weights)
+                      inject=args.inject, quiet=args.quiet, weights=args.weights,
+                      reference=args.reference)
             return 0 if ok else 1
         if args.command == "verify":
             from .verify import verify

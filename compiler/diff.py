@@ -10,9 +10,12 @@ ONNX's layout and compared. An ONNX tensor that no kernel writes (fused into a k
 epilogue, folded into a convolution, a view the compiler removed) is listed with the
 first compared tensor downstream of it, "fused into" that tensor's kernel.
 
---isolate runs each kernel on onnxruntime's values of its inputs (the tracer overwrites
-them before the call), so each row shows the kernel's own error; --inject perturbs one
-kernel's output (a test switch: diff must then name that tensor first).
+--isolate runs each kernel on the reference's values of its inputs (the tracer overwrites
+them before the call), so each row shows the kernel's own error; --reference float64 takes
+those values from a float64 run instead (onnx's reference evaluator), which is how the
+kernels' errors against exact arithmetic were measured (ARCHITECTURE.md, "Summation");
+--inject perturbs one kernel's output (a test switch: diff must then name that tensor
+first).
 """
 from __future__ import annotations
 
@@ -68,10 +71,11 @@ def _progress(msg: str, quiet: bool) -> None:
         print(f"mobilec: {msg}", file=sys.stderr, flush=True)
 
 
-def onnx_tensors(model: onnx.ModelProto) -> tuple[list[OnnxTensor], dict[str, list[str]]]:
-    """The float tensors nodes compute at run time, in graph order, and each tensor's
-    readers' outputs (for "fused into"). Constants and what only they feed are left out:
-    the compiler computes those at compile time, with onnxruntime itself."""
+def onnx_tensors(model: onnx.ModelProto) -> tuple[list[OnnxTensor], dict[str, list[str]],
+                                                  dict[str, int]]:
+    """The float tensors nodes compute at run time, in graph order; each tensor's readers'
+    outputs (for "fused into"); every tensor's element type. Constants and what only they
+    feed are left out: the compiler computes those at compile time, with onnxruntime."""
     inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False)
     types = {v.name: v.type.tensor_type.elem_type
              for v in list(inferred.graph.value_info) + list(inferred.graph.output)}
@@ -88,16 +92,14 @@ def onnx_tensors(model: onnx.ModelProto) -> tuple[list[OnnxTensor], dict[str, li
         for o in outs:
             if types.get(o) in FLOAT_TYPES:
                 rows.append(OnnxTensor(o, node.name, node.op_type, len(rows)))
-    return rows, downstream
+    return rows, downstream, types
 
 
-def reference_values(model: onnx.ModelProto, names: list[str], feeds: list[np.ndarray],
-                     workdir: Path) -> dict[str, np.ndarray]:
+def reference_values(model: onnx.ModelProto, names: list[str], types: dict[str, int],
+                     feeds: list[np.ndarray], workdir: Path) -> dict[str, np.ndarray]:
     """onnxruntime's value of every tensor in `names` (graph optimizations off)."""
     exposed = onnx.ModelProto()
     exposed.CopyFrom(model)
-    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=False)
-    types = {v.name: v.type.tensor_type.elem_type for v in inferred.graph.value_info}
     have = {o.name for o in exposed.graph.output}
     for n in names:
         if n not in have and n in types:
@@ -110,6 +112,45 @@ def reference_values(model: onnx.ModelProto, names: list[str], feeds: list[np.nd
             for i, x in zip(sess.get_inputs(), feeds)}
     outs = [o.name for o in sess.get_outputs()]
     return {n: np.asarray(v) for n, v in zip(outs, sess.run(outs, feed))}
+
+
+def float64_values(model: onnx.ModelProto, names: list[str],
+                   feeds: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """Every tensor in `names` computed in float64 (--reference float64): onnx's reference
+    evaluator on a copy of the model whose float weights, constants, casts and inputs are
+    float64. What a kernel's own error is measured against, where onnxruntime's float32
+    values carry errors of their own."""
+    from onnx import numpy_helper
+    from onnx.reference import ReferenceEvaluator
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    narrow = (TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.BFLOAT16)
+
+    def widen(t: onnx.TensorProto) -> None:
+        if t.data_type in narrow:
+            t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(t).astype(np.float64),
+                                               t.name))
+
+    for init in m.graph.initializer:
+        widen(init)
+    for vi in list(m.graph.input) + list(m.graph.output):
+        if vi.type.tensor_type.elem_type in narrow:
+            vi.type.tensor_type.elem_type = TensorProto.DOUBLE
+    del m.graph.value_info[:]
+    for node in m.graph.node:
+        for a in node.attribute:
+            if a.name == "value" and a.type == onnx.AttributeProto.TENSOR:
+                widen(a.t)
+            if a.name == "to" and a.i in narrow:
+                a.i = TensorProto.DOUBLE
+    try:
+        ev = ReferenceEvaluator(m)
+        feed = {i.name: x.astype(np.float64) for i, x in zip(m.graph.input, feeds)}
+        return dict(zip(names, ev.run(names, feed)))
+    except Exception as err:  # onnx.reference's own exception types
+        raise MobilecError(f"the float64 reference (onnx.reference) cannot run this model: "
+                           f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+                           ) from None
 
 
 def read_trace(path: Path) -> dict[tuple[int, int], np.ndarray]:
@@ -175,7 +216,7 @@ class Trace:
         return v if tuple(v.shape) == self.g.t(tensor).shape else None
 
     def feed(self, ref: dict[str, np.ndarray]) -> bytes:
-        """Records that give every kernel onnxruntime's values of its inputs (--isolate):
+        """Records that give every kernel the reference's values of its inputs (--isolate):
         an input, or the tensor it is a view of, that has an ONNX value."""
         parts = []
         for step in sorted(self.points):
@@ -190,6 +231,47 @@ class Trace:
                     p = self.producer.get(cur)
                     cur = p.inputs[0] if p is not None and p.op == "alias" else None
         return b"".join(parts)
+
+
+def read_inputs(compiled: Compiled, input_file: str | None, model_path: str) -> list[np.ndarray]:
+    """--input's image, or verify's seed-0 inputs."""
+    g = compiled.graph
+    if not input_file:
+        return make_inputs(compiled, 0)
+    if len(g.inputs) != 1:
+        raise MobilecError("--input needs a model with one input", path=model_path)
+    shape = g.t(g.inputs[0]).shape
+    raw = Path(input_file).read_bytes() if Path(input_file).is_file() else None
+    if raw is None or len(raw) != 4 * g.t(g.inputs[0]).size:
+        raise MobilecError(f"needs {4 * g.t(g.inputs[0]).size} bytes (float32 {list(shape)})"
+                           if raw is not None else "no such file", path=input_file)
+    return [np.frombuffer(raw, dtype="<f4").reshape(shape)]
+
+
+def compare_rows(tensors: list[OnnxTensor], tr: Trace, trace: dict[tuple[int, int], np.ndarray],
+                 ref: dict[str, np.ndarray]) -> dict[str, Row]:
+    """A row per ONNX tensor, compared where a kernel wrote it (fused ones filled later)."""
+    g = tr.g
+    rows: dict[str, Row] = {}
+    for t in tensors:
+        shape = list(ref[t.name].shape) if t.name in ref else []
+        row = rows[t.name] = Row(t.name, t.node, t.op, shape)
+        if t.name not in g.tensors:
+            continue
+        got, want = tr.value(t.name, trace), tr.expected(t.name, ref)
+        row.kernel = tr.kernel(t.name)
+        if got is None:
+            continue
+        if want is None:
+            row.note = (f"not compared: the compiled tensor is {list(g.t(t.name).shape)}, "
+                        f"the reference's {shape}")
+            continue
+        c = compare(t.name, got, want)
+        row.max_abs, row.rel, row.cosine, row.compared = c.max_abs, c.rel, c.cosine, True
+        if g.row_slices.get(t.name):
+            row.note = "rows " + ", ".join(f"{s}:{s + n} of axis {a}"
+                                           for a, s, n in g.row_slices[t.name])
+    return rows
 
 
 def fused_into(t: OnnxTensor, rows: dict[str, Row], downstream: dict[str, list[str]],
@@ -216,7 +298,8 @@ def diff(model_path: str, *, name: str = "model", target: str = "generic",
          input_file: str | None = None, input_shapes: dict[str, tuple[int, ...]] | None = None,
          optimize: bool = True, tolerance: float | None = None, isolate: bool = False,
          json_path: str | None = None, plot_path: str | None = None,
-         inject: str | None = None, quiet: bool = False, weights: str = "auto") -> bool:
+         inject: str | None = None, quiet: bool = False, weights: str = "auto",
+         reference: str = "onnxruntime") -> bool:
     """Print the per-tensor table and the verdict; True when nothing diverges."""
     compiled = compile_file(model_path, name, target, input_shapes, quiet=quiet,
                             weights=weights, optimize=optimize)
@@ -224,7 +307,7 @@ def diff(model_path: str, *, name: str = "model", target: str = "generic",
     if tolerance is None:
         tolerance = FP16_MAX_REL_DIFF if is_float16(model) else MAX_REL_DIFF
     g = compiled.graph
-    tensors, downstream = onnx_tensors(model)
+    tensors, downstream, types = onnx_tensors(model)
     by_name = {t.name: t for t in tensors}
     tr = Trace(compiled)
     env: dict[str, str] = {}
@@ -239,53 +322,29 @@ def diff(model_path: str, *, name: str = "model", target: str = "generic",
                                "tensor a kernel writes", path=model_path)
         env["MOBILEC_TRACE_INJECT"] = "%d %d" % tr.writer[inject]
 
-    if input_file:
-        if len(g.inputs) != 1:
-            raise MobilecError("--input needs a model with one input", path=model_path)
-        size = g.t(g.inputs[0]).size
-        raw = Path(input_file).read_bytes() if Path(input_file).is_file() else None
-        if raw is None or len(raw) != 4 * size:
-            raise MobilecError(f"needs {4 * size} bytes (float32 {list(g.t(g.inputs[0]).shape)})"
-                               if raw is not None else "no such file", path=input_file)
-        xs = [np.frombuffer(raw, dtype="<f4").reshape(g.t(g.inputs[0]).shape)]
-    else:
-        xs = make_inputs(compiled, 0)
-
+    xs = read_inputs(compiled, input_file, model_path)
     with tempfile.TemporaryDirectory(prefix="mobilec-diff-") as tmp:
         work = Path(tmp)
-        _progress(f"running onnxruntime with {len(tensors)} intermediate tensors exposed", quiet)
-        ref = reference_values(model, [t.name for t in tensors], xs, work)
+        names = [t.name for t in tensors]
+        if reference == "float64":
+            _progress(f"computing {len(tensors)} tensors in float64 (onnx.reference)", quiet)
+            ref = float64_values(model, names, xs)
+        else:
+            _progress(f"running onnxruntime with {len(tensors)} intermediate tensors exposed",
+                      quiet)
+            ref = reference_values(model, names, types, xs, work)
         _progress(f"building the trace build ({compiled.target}, -DMOBILEC_TRACE)", quiet)
         exe = build_driver(compiled, work, model_flags=["-DMOBILEC_TRACE"])
         env["MOBILEC_TRACE_OUT"] = str(work / "trace.bin")
         if isolate:
-            (work / "feed.bin").write_bytes(tr.feed(ref))
+            (work / "feed.bin").write_bytes(tr.feed(ref))  # float64 values: rounded to float32
             env["MOBILEC_TRACE_FEED"] = str(work / "feed.bin")
-        _progress("running the trace build" + (" (each kernel on onnxruntime's inputs)"
+        _progress("running the trace build" + (" (each kernel on the reference's inputs)"
                                                if isolate else ""), quiet)
         run_driver(exe, xs, [g.t(o).shape for o in g.outputs], work, env=env)
         trace = read_trace(work / "trace.bin")
 
-        rows: dict[str, Row] = {}
-        for t in tensors:
-            shape = list(ref[t.name].shape) if t.name in ref else []
-            row = Row(t.name, t.node, t.op, shape)
-            rows[t.name] = row
-            if t.name not in g.tensors:
-                continue
-            got, want = tr.value(t.name, trace), tr.expected(t.name, ref)
-            row.kernel = tr.kernel(t.name)
-            if got is None:
-                continue
-            if want is None:
-                row.note = (f"not compared: the compiled tensor is "
-                            f"{list(g.t(t.name).shape)}, onnxruntime's {shape}")
-                continue
-            c = compare(t.name, got, want)
-            row.max_abs, row.rel, row.cosine, row.compared = c.max_abs, c.rel, c.cosine, True
-            if g.row_slices.get(t.name):
-                row.note = "rows " + ", ".join(f"{s}:{s + n} of axis {a}"
-                                               for a, s, n in g.row_slices[t.name])
+        rows = compare_rows(tensors, tr, trace, ref)
     order = {t.name: t.order for t in tensors}
     for t in tensors:
         r = rows[t.name]
@@ -301,14 +360,15 @@ def diff(model_path: str, *, name: str = "model", target: str = "generic",
     if json_path:
         keys = ("tensor", "node", "op", "shape", "max_abs", "rel", "cosine", "compared",
                 "fused_into", "kernel")
-        doc = {"model": model_path, "target": compiled.target, "isolate": isolate,
+        doc = {"model": model_path, "target": compiled.target, "reference": reference,
+               "isolate": isolate,
                "tolerance": tolerance, "inject": inject,
                "rows": [{k: _finite(asdict(r)[k]) for k in keys} for r in table]}
         write_atomic(Path(json_path), json.dumps(doc, indent=1) + "\n")
     if plot_path:
         from .plot import plot_errors
         plot_errors([(r.tensor, r.rel) for r in table if r.compared], Path(plot_path),
-                    f"{Path(model_path).name}: {compiled.target}"
+                    f"{Path(model_path).name}: {compiled.target} against {reference}"
                     f"{', isolated kernels' if isolate else ''}", tolerance,
                     first.tensor if first else None)
         _progress(f"wrote {plot_path}", quiet)

@@ -251,6 +251,16 @@ def test_header_guards_differ_by_case(tmp_path: Path) -> None:
     assert guards[0] != guards[1], guards
 
 
+@pytest.mark.parametrize("name", ["_\u00e9", "a-b", "9a", ""])
+def test_name_must_be_a_c_identifier(tmp_path: Path, name: str) -> None:
+    """Two --name values must never give one set of files, symbols and guard: a name that
+    is not already a C identifier is refused, not rewritten."""
+    src = small_model(tmp_path / "m.onnx")
+    proc = mobilec("compile", str(src), "-q", "-o", str(tmp_path / "o" / "m.c"), "--name", name)
+    assert_user_error(proc, "is not a C identifier")
+    assert not (tmp_path / "o").exists()
+
+
 def test_hostile_names_stay_inside_comments(tmp_path: Path) -> None:
     """Node and tensor names with comment delimiters, trigraphs and non-ASCII bytes: the
     generated C builds with -Wall -Wextra -Werror -pedantic."""

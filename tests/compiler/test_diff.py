@@ -118,6 +118,22 @@ def test_isolate_confines_an_injection(small: Path, tmp_path: Path,
     assert code == 0 and NO_DIVERGENCE.match(lines[-1])
 
 
+def test_float64_reference(small: Path, tmp_path: Path,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Against a float64 run, isolated or not: every tensor within float32's reach, and an
+    injection still named."""
+    for flags in ([], ["--isolate"]):
+        code, lines, err = run(capsys, small, "--reference", "float64", "--json",
+                               tmp_path / "f.json", *flags)
+        assert code == 0 and NO_DIVERGENCE.match(lines[-1]), lines[-3:] + [err]
+        doc = json.loads((tmp_path / "f.json").read_text())
+        assert doc["reference"] == "float64"
+        assert all(r["rel"] < 1e-6 for r in doc["rows"] if r["compared"])
+    code, lines, _ = run(capsys, small, "--reference", "float64", "--inject", "a1")
+    m = FIRST.match(lines[-1])
+    assert code == 1 and m and m[1] == "a1"
+
+
 def test_inject_needs_a_kernel_output(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, lines, err = run(capsys, small, "--inject", "c0")  # in conv0's relu epilogue
     assert code == 2 and "--inject: no kernel writes 'c0'" in err and len(err.splitlines()) == 1
