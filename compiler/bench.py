@@ -27,6 +27,14 @@ class BenchResult:
     macs: int  # multiply-adds of one inference (convolutions, matmuls, attention)
     onnxruntime_isa: str = "native"  # ort_isa.ISAS
     kernels: list[KernelTime] = field(default_factory=list)  # with profile=True
+    round_ratios: list[float] = field(default_factory=list)  # each interleaved round's
+
+    @property
+    def spread(self) -> str:
+        """The ratio's range over the rounds, "min-max"."""
+        if not self.round_ratios:
+            return "-"
+        return f"{min(self.round_ratios):.3f}-{max(self.round_ratios):.3f}"
 
     @property
     def ratio(self) -> float:
@@ -72,7 +80,8 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
                 print(f"mobilec: bench round {r + 1}/{runs}: mobilec {ours[-1]:.1f} ms, "
                       f"onnxruntime {theirs[-1]:.1f} ms", file=sys.stderr, flush=True)
     result = BenchResult(name, compiled.target, statistics.median(ours),
-                         statistics.median(theirs), total_macs(g.nodes), onnxruntime_isa)
+                         statistics.median(theirs), total_macs(g.nodes), onnxruntime_isa,
+                         round_ratios=[a / b for a, b in zip(ours, theirs)])
     if profile:
         result.kernels = profile_kernels(compiled, xs, runs, quiet)
         print_profile(result)
@@ -80,8 +89,31 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
           f"onnxruntime_isa={onnxruntime_isa} onnxruntime_threads={threads} runs={runs} "
           f"macs={result.macs} gflops={result.gflops:.1f}")
     print(f"bench: {name} mobilec_ms={result.mobilec_ms:.2f} "
-          f"onnxruntime_ms={result.onnxruntime_ms:.2f} ratio={result.ratio:.3f}")
+          f"onnxruntime_ms={result.onnxruntime_ms:.2f} ratio={result.ratio:.3f} "
+          f"round_ratios={result.spread}")
     return result
+
+
+def machine() -> str:
+    """This CPU's model name and its caches as Linux reports them, for bench reports
+    (timings move with the cache sizes: ARCHITECTURE.md, "Summation")."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    caches = []
+    for d in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            level, kind, size = ((d / f).read_text().strip() for f in ("level", "type", "size"))
+        except OSError:
+            continue
+        caches.append(f"L{level}{'d' if kind == 'Data' else 'i' if kind == 'Instruction' else ''}"
+                      f" {size}")
+    return f"{cpu}; caches per core: {', '.join(caches) or 'not reported'}"
 
 
 def profile_kernels(compiled: Compiled, xs: list[np.ndarray], runs: int,

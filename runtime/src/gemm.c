@@ -22,10 +22,12 @@
 #include "gemm_ukernel.h"
 
 /* Rows of b per packed block. SIMD kernels: 64. Measured on this project's shapes (AMD
- * EPYC, 32 KB L1; the model's generated code against the same code with another KC,
- * alternating runs): AVX-512 MCi4 -12% and ViT-B/16 -2% against 256 (whose 32 KB block
- * fills such an L1 by itself), AVX2 MCi4 -4% and ViT-B/16 +-1% against 128; 32 is slower
- * (ViT-B/16 +10%). It is also the length of the micro-kernel's chain of additions: with
+ * EPYC, 48 KB L1d; the model's generated code against the same code with another KC,
+ * alternating runs): AVX-512 MCi4 -12% and ViT-B/16 -2% against 256 (a 32 KB block, two
+ * thirds of that L1 before a's rows and c's tile), AVX2 MCi4 -4% and ViT-B/16 +-1% against
+ * 128; 32 is slower (ViT-B/16 +10%). An 8 KB block (AVX-512; 4 KB AVX2) leaves room in any
+ * L1 of 32 KB or more, which is every x86-64-v3/v4 CPU's. It is also the length of the
+ * micro-kernel's chain of additions: with
  * 256, x86-64-v4's GEMMs were 1.9x as far from float64 as the portable kernel's (random
  * 256x512x2048: relative RMS error 2.9e-7 against 1.6e-7; onnxruntime's MatMul 2.9e-7,
  * its 1x1 Conv 2.1e-7), with 64 they are level with it (1.6e-7). The portable kernel takes

@@ -185,7 +185,8 @@ def test_bench_prints_one_summary_line(tmp_path: Path) -> None:
     proc = mobilec("bench", str(m), "--runs", "2", "-q")
     assert proc.returncode == 0, proc.stderr
     last = proc.stdout.strip().splitlines()[-1]
-    assert re.fullmatch(r"bench: m mobilec_ms=[\d.]+ onnxruntime_ms=[\d.]+ ratio=[\d.]+", last), last
+    assert re.fullmatch(r"bench: m mobilec_ms=[\d.]+ onnxruntime_ms=[\d.]+ ratio=[\d.]+ "
+                        r"round_ratios=[\d.]+-[\d.]+", last), last
 
 
 def test_bench_profile_names_every_kernel(tmp_path: Path) -> None:

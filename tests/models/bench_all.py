@@ -36,8 +36,9 @@ def export(model: str) -> Path:
     return path
 
 
-def bench_avx2(path: Path, model: str, runs: int) -> tuple[float, float, float, float]:
-    """(mobilec ms, onnxruntime ms, ratio, GFLOP/s) of x86-64-v3 code beside onnxruntime
+def bench_avx2(path: Path, model: str, runs: int) -> tuple[float, float, float, float, str]:
+    """(mobilec ms, onnxruntime ms, ratio, GFLOP/s, ratio's range over the rounds) of
+    x86-64-v3 code beside onnxruntime
     without AVX-512, from `mobilec bench` in a new process (one onnxruntime per process)."""
     proc = subprocess.run([sys.executable, "-m", "compiler.cli", "bench", str(path), "--name",
                            model, "--target", "x86-64-v3", "--runs", str(runs), "-q",
@@ -48,7 +49,7 @@ def bench_avx2(path: Path, model: str, runs: int) -> tuple[float, float, float, 
     info, last = proc.stdout.strip().splitlines()[-2:]
     fields = dict(w.split("=") for w in (info + " " + last).split() if "=" in w)
     return (float(fields["mobilec_ms"]), float(fields["onnxruntime_ms"]),
-            float(fields["ratio"]), float(fields["gflops"]))
+            float(fields["ratio"]), float(fields["gflops"]), fields["round_ratios"])
 
 
 def chart(rows: list[tuple[str, str, float]], path: Path) -> None:
@@ -86,7 +87,7 @@ def main() -> int:
     ap.add_argument("models", nargs="*", default=MODELS)
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    from compiler.bench import bench
+    from compiler.bench import bench, machine
     from compiler.peak import peak_gflops
     from compiler.targets import TARGETS, runs_here
     x86 = [t for t in ("x86-64-v3", "x86-64-v4") if runs_here(TARGETS[t])]
@@ -97,8 +98,9 @@ def main() -> int:
     configs = [("generic", False), ("generic", True)] + [(t, True) for t in x86]
     avx2_too = "x86-64-v3" in x86 and "x86-64-v4" in x86
     rows = ["| model | target | passes | onnxruntime kernels | mobilec ms | onnxruntime ms | "
-            "ratio | GFLOP/s | of machine peak | of target's ISA peak |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "ratio | ratio's range over rounds | GFLOP/s | of machine peak | "
+            "of target's ISA peak |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     tops: list[str] = []
     bars: list[tuple[str, str, float]] = []
     for model in args.models:
@@ -111,13 +113,13 @@ def main() -> int:
             passes = 'all' if optimize else 'none (--no-optimize)'
             rows.append(f"| {model} | {target} | {passes} | as installed | "
                         f"{r.mobilec_ms:.2f} | {r.onnxruntime_ms:.2f} | {r.ratio:.3f} | "
-                        f"{r.gflops:.1f} | {r.gflops / machine_peak:.1%} | "
+                        f"{r.spread} | {r.gflops:.1f} | {r.gflops / machine_peak:.1%} | "
                         f"{r.gflops / peaks[target][0]:.1%} |")
             bars.append((model, label, r.ratio))
             if avx2_too and target == "x86-64-v3":
-                ms, theirs, ratio, gflops = bench_avx2(path, model, args.runs)
+                ms, theirs, ratio, gflops, spread = bench_avx2(path, model, args.runs)
                 rows.append(f"| {model} | {target} | all | AVX2 only (--onnxruntime-isa avx2) "
-                            f"| {ms:.2f} | {theirs:.2f} | {ratio:.3f} | {gflops:.1f} | "
+                            f"| {ms:.2f} | {theirs:.2f} | {ratio:.3f} | {spread} | {gflops:.1f} | "
                             f"{gflops / machine_peak:.1%} | {gflops / peaks[target][0]:.1%} |")
                 bars.append((model, f"{target} vs onnxruntime AVX2 only", ratio))
                 print(f"bench: {model} {label} vs onnxruntime avx2 ratio={ratio:.3f}", flush=True)
@@ -134,6 +136,7 @@ def main() -> int:
             peak_lines = "\n".join(f"- {t} ({isa}): {p:.1f} GFLOP/s" for t, (p, isa) in peaks.items())
             (OUT / "BENCH.md").write_text(
                 "# mobilec vs onnxruntime, single thread\n\n"
+                f"Machine: {machine()}.\n\n"
                 "ratio = mobilec / onnxruntime (lower is better); medians of "
                 f"{args.runs} interleaved rounds. GFLOP/s counts the multiply-adds of "
                 "convolutions, matmuls and attention (2 flops each) over mobilec's median "
