@@ -70,7 +70,8 @@ def build_program(sources: list[Path], exe: Path, target: str = "generic",
     """Compile and link generated sources with the runtime into an executable
     (extra_flags: for the runtime too; model_flags: for the generated sources only)."""
     lib = runtime_library(target, extra_flags)
-    flags = CFLAGS + list(resolve(target).cflags) + list(extra_flags or []) + list(model_flags or [])
+    flags = (CFLAGS + list(resolve(target).cflags) + list(extra_flags or [])
+             + list(model_flags or []))
     # -Wa,-I: where the assembler finds an .incbin weights file (beside the model).
     _run([cc(), *flags, "-I", str(RUNTIME / "include"), "-I", str(sources[0].parent),
           f"-Wa,-I,{sources[0].parent}",

@@ -144,8 +144,9 @@ def _parser() -> argparse.ArgumentParser:
                        description="Compile and build the model, then time it and onnxruntime "
                                    "(all graph optimizations on) on the same input in "
                                    "interleaved rounds. Ends with 'bench: NAME mobilec_ms=... "
-                                   "onnxruntime_ms=... ratio=... round_ratios=MIN-MAX' (medians; ratio = "
-                                   "mobilec / onnxruntime; then its range over the rounds), "
+                                   "onnxruntime_ms=... ratio=... round_ratios=MIN-MAX' "
+                                   "(medians; ratio = mobilec / onnxruntime; then its range "
+                                   "over the rounds), "
                                    "after a line with the target, "
                                    "the multiply-adds per inference and mobilec's GFLOP/s.")
     common(b)

@@ -166,10 +166,11 @@ def generate(graph: Graph, plan: Plan, name: str, target: str = "generic",
         code = tmpl.render(a=node.attrs, x=[ptr(i, False) if i else "NULL" for i in node.inputs],
                            y=[ptr(o, True) if o else "" for o in node.outputs]).strip()
         shapes = ", ".join("x".join(map(str, graph.t(o).shape)) or "scalar" for o in node.outputs)
+        ins, outs = points[step]
         calls.append({"step": step, "op": node.op, "node": node.name, "shapes": shapes,
                       "code": code,
-                      "trace_in": [(k, ptr(t, True), graph.t(t).size) for k, t in points[step][0]],
-                      "trace_out": [(k, ptr(t, True), graph.t(t).size) for k, t in points[step][1]]})
+                      "trace_in": [(k, ptr(t, True), graph.t(t).size) for k, t in ins],
+                      "trace_out": [(k, ptr(t, True), graph.t(t).size) for k, t in outs]})
 
     io = {
         "inputs": [(n, graph.t(t).shape, graph.t(t).size, comment(t))

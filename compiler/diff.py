@@ -352,8 +352,8 @@ def diff(model_path: str, *, name: str = "model", target: str = "generic",
             r.fused_into = fused_into(t, rows, downstream, order)
             r.note = f"fused into {r.fused_into}" if r.fused_into else "no kernel computes it"
     table = [rows[t.name] for t in tensors]
-    first = next((r for r in table if r.compared and not (r.rel is not None and r.rel <= tolerance)),
-                 None)
+    first = next((r for r in table
+                  if r.compared and not (r.rel is not None and r.rel <= tolerance)), None)
     print_rows(table, first)
     n_cmp = sum(r.compared for r in table)
     n_fused = sum(r.fused_into is not None for r in table)

@@ -3,6 +3,7 @@ and compare every output."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -231,7 +232,6 @@ def verify(model: str, *, name: str = "model", target: str = "generic", seeds: i
 def diff_command(model: str, name: str, target: str, input_file: str | None,
                  input_shapes: dict[str, tuple[int, ...]] | None, optimize: bool) -> str:
     """The `mobilec diff` command line with verify's arguments."""
-    import shlex
     args = ["mobilec", "diff", model, "--name", name, "--target", target]
     if input_file:
         args += ["--input", input_file]

@@ -159,9 +159,9 @@ def test_trace_hooks_compile_away(small: Path, tmp_path: Path) -> None:
                 if not ln.strip().startswith("TRACE(")))
 
     def build(d: str, *flags: str) -> bytes:
-        subprocess.run([cc(), "-c", "-std=c99", "-O2", *flags, "-I", str(ROOT / "runtime" / "include"),
-                        "-I", ".", "small_model.c", "-o", "small_model.o"], cwd=tmp_path / d,
-                       check=True)
+        subprocess.run([cc(), "-c", "-std=c99", "-O2", *flags, "-I",
+                        str(ROOT / "runtime" / "include"), "-I", ".", "small_model.c", "-o",
+                        "small_model.o"], cwd=tmp_path / d, check=True)
         return (tmp_path / d / "small_model.o").read_bytes()
 
     assert build("hooks") == build("stripped")

@@ -20,7 +20,8 @@ EXPORTS = ROOT / "build" / "models" / "fidelity"
 OUT = ROOT / "build" / "models" / "diff"
 
 
-def run_diff(model: str, target: str, *flags: str) -> tuple[dict, str, float]:  # type: ignore[type-arg]
+def run_diff(model: str, target: str,
+             *flags: str) -> tuple[dict, str, float]:  # type: ignore[type-arg]
     path = EXPORTS / f"{model}.onnx"
     if not path.exists():
         subprocess.run([sys.executable, "-m", "compiler.cli", "export", model, "-o", str(path),
