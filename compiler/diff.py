@@ -261,6 +261,11 @@ def compare_rows(tensors: list[OnnxTensor], tr: Trace, trace: dict[tuple[int, in
         got, want = tr.value(t.name, trace), tr.expected(t.name, ref)
         row.kernel = tr.kernel(t.name)
         if got is None:
+            root = tr.roots.get(t.name, t.name)
+            if root in g.inputs:
+                row.note = "a view of the model's input (no kernel computes it)"
+            elif g.t(root).is_const:
+                row.note = "a constant after folding (computed at compile time)"
             continue
         if want is None:
             row.note = (f"not compared: the compiled tensor is {list(g.t(t.name).shape)}, "

@@ -134,6 +134,20 @@ def test_float64_reference(small: Path, tmp_path: Path,
     assert code == 1 and m and m[1] == "a1"
 
 
+def test_views_of_the_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A reshape of the model's input is no kernel's output: said so, not "fused"."""
+    m = build_model([helper.make_node("Reshape", ["x", "s"], ["v"], name="view"),
+                     helper.make_node("Relu", ["v"], ["y"], name="relu")],
+                    [("x", [2, 3, 4])], ["y"], {"s": np.array([6, 4], np.int64)})
+    onnx.save(m, str(tmp_path / "v.onnx"))
+    code, lines, err = run(capsys, tmp_path / "v.onnx", "--json", tmp_path / "v.json")
+    assert code == 0 and NO_DIVERGENCE.match(lines[-1]), lines[-3:] + [err]
+    rows = {r["tensor"]: r for r in json.loads((tmp_path / "v.json").read_text())["rows"]}
+    assert not rows["v"]["compared"] and rows["v"]["fused_into"] is None
+    assert any(" v " in ln and "a view of the model's input" in ln for ln in lines)
+    assert rows["y"]["compared"]
+
+
 def test_inject_needs_a_kernel_output(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, lines, err = run(capsys, small, "--inject", "c0")  # in conv0's relu epilogue
     assert code == 2 and "--inject: no kernel writes 'c0'" in err and len(err.splitlines()) == 1
