@@ -36,7 +36,7 @@ from .codegen import trace_points
 from .errors import MobilecError
 from .pipeline import Compiled, compile_file, write_atomic
 from .verify import (FP16_MAX_REL_DIFF, MAX_REL_DIFF, build_driver, compare, make_inputs,
-                     onnxruntime_session, run_driver)
+                     onnxruntime_session, read_input, run_driver)
 from .widen import is_float16
 
 FLOAT_TYPES = (TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.DOUBLE,
@@ -235,17 +235,11 @@ class Trace:
 
 def read_inputs(compiled: Compiled, input_file: str | None, model_path: str) -> list[np.ndarray]:
     """--input's image, or verify's seed-0 inputs."""
-    g = compiled.graph
     if not input_file:
         return make_inputs(compiled, 0)
-    if len(g.inputs) != 1:
+    if len(compiled.graph.inputs) != 1:
         raise MobilecError("--input needs a model with one input", path=model_path)
-    shape = g.t(g.inputs[0]).shape
-    raw = Path(input_file).read_bytes() if Path(input_file).is_file() else None
-    if raw is None or len(raw) != 4 * g.t(g.inputs[0]).size:
-        raise MobilecError(f"needs {4 * g.t(g.inputs[0]).size} bytes (float32 {list(shape)})"
-                           if raw is not None else "no such file", path=input_file)
-    return [np.frombuffer(raw, dtype="<f4").reshape(shape)]
+    return [read_input(compiled, input_file)]
 
 
 def compare_rows(tensors: list[OnnxTensor], tr: Trace, trace: dict[tuple[int, int], np.ndarray],

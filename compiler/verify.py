@@ -145,6 +145,19 @@ def read_expect(path: str, size: int) -> np.ndarray:
                        f"{8 * size} (float64) for {size} values", path=path)
 
 
+def read_input(compiled: Compiled, path: str) -> np.ndarray:
+    """The model's single input from a raw little-endian float32 file (--input)."""
+    g = compiled.graph
+    shape = g.t(g.inputs[0]).shape
+    raw = Path(path).read_bytes() if Path(path).is_file() else None
+    if raw is None:
+        raise MobilecError("no such file", path=path)
+    if len(raw) != 4 * g.t(g.inputs[0]).size:
+        raise MobilecError(f"holds {len(raw)} bytes; the input needs "
+                           f"{4 * g.t(g.inputs[0]).size} (float32 {list(shape)})", path=path)
+    return np.frombuffer(raw, dtype="<f4").reshape(shape)
+
+
 def make_inputs(compiled: Compiled, seed: int) -> list[np.ndarray]:
     """Inputs in [0, 1): the range MobileCLIP encoders take for images."""
     rng = np.random.default_rng(seed)
@@ -187,14 +200,7 @@ def verify(model: str, *, name: str = "model", target: str = "generic", seeds: i
         rows: list[Comparison] = []
         cases: list[tuple[str, list[np.ndarray]]] = []
         if input_file:
-            size = g.t(g.inputs[0]).size
-            raw = Path(input_file).read_bytes() if Path(input_file).is_file() else None
-            if raw is None:
-                raise MobilecError("no such file", path=input_file)
-            if len(raw) != 4 * size:
-                raise MobilecError(f"holds {len(raw)} bytes; the input needs {4 * size} "
-                                   f"(float32 {list(g.t(g.inputs[0]).shape)})", path=input_file)
-            cases.append(("input", [np.frombuffer(raw, dtype="<f4").reshape(g.t(g.inputs[0]).shape)]))
+            cases.append(("input", [read_input(compiled, input_file)]))
         else:
             cases += [(f"seed {s}", make_inputs(compiled, s)) for s in range(seeds)]
         for label, xs in cases:

@@ -26,15 +26,14 @@ sys.path.insert(0, str(ROOT))
 from compiler.export import MODELS, build_model  # noqa: E402
 from compiler.pipeline import compile_file  # noqa: E402
 from compiler.targets import resolve, runs_here  # noqa: E402
-from compiler.verify import build_driver, onnxruntime_session, run_driver  # noqa: E402
+from compiler.verify import build_driver, compare, onnxruntime_session, run_driver  # noqa: E402
 
 OUT = ROOT / "build" / "models" / "fidelity"
 TARGETS = ["generic", "x86-64-v3", "x86-64-v4"]
 
 
 def rel(got: np.ndarray, ref: np.ndarray) -> float:
-    g = got.astype(np.float64)
-    return float(np.max(np.abs(g - ref)) / np.max(np.abs(ref)))
+    return compare("embedding", got, ref).rel
 
 
 def measure(model: str, n: int) -> dict[str, list[float]]:
