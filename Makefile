@@ -16,9 +16,10 @@ help:
 	@echo "make bench  latency of every encoder beside onnxruntime (build/bench/BENCH.md)"
 	@echo "make fuzz   3000 malformed models through mobilec compile (FUZZ_CASES, FUZZ_SEED)"
 
-# Debian packages the C side needs (the aarch64 cross compiler and qemu for the generic
-# target's aarch64 test, clang for the second compiler the generated code and runtime
-# are checked with); installed only when missing (needs root or sudo).
+# Debian packages the C side needs (the aarch64 cross compiler, qemu and arm64 cmocka for
+# the aarch64 target's tests, llvm-16 for llvm-mca's model of its kernels, clang for the
+# second compiler the generated code and runtime are checked with); installed only when
+# missing (needs root or sudo).
 sysdeps:
 	@missing=""; \
 	[ -f /usr/include/cmocka.h ] || missing="$$missing libcmocka-dev"; \
@@ -27,9 +28,12 @@ sysdeps:
 	command -v aarch64-linux-gnu-gcc >/dev/null || missing="$$missing gcc-aarch64-linux-gnu"; \
 	command -v qemu-aarch64 >/dev/null || missing="$$missing qemu-user"; \
 	command -v clang >/dev/null || missing="$$missing clang"; \
+	command -v llvm-mca-16 >/dev/null || missing="$$missing llvm-16"; \
+	[ -f /usr/lib/aarch64-linux-gnu/libcmocka.so ] || missing="$$missing libcmocka-dev:arm64"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  dpkg --print-foreign-architectures | grep -qx arm64 || $$SUDO dpkg --add-architecture arm64; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; \
 	fi
 

@@ -14,7 +14,9 @@ import numpy as np
 
 from .ort_isa import load as load_onnxruntime
 from .pipeline import Compiled, compile_file
+from .errors import MobilecError
 from .profile import KernelTime, by_label, total_macs
+from .targets import host_arch, is_foreign, resolve
 from .verify import build_driver, make_inputs, onnxruntime_session, run_driver, times_ms
 
 
@@ -57,6 +59,11 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
     a separate build timing every kernel call (-DMOBILEC_PROFILE) then runs `runs`
     inferences after a warm-up; its per-kernel times are summed per kernel label.
     `onnxruntime_isa` "avx2" times onnxruntime without its AVX-512 kernels (ort_isa)."""
+    tgt = resolve(target)
+    if is_foreign(tgt):
+        raise MobilecError(f"cannot time {tgt.name} code on this {host_arch()} machine: qemu "
+                           "runs it for results, not speed (make bench models the aarch64 "
+                           "micro-kernels with llvm-mca instead)")
     load_onnxruntime(onnxruntime_isa)
     compiled = compile_file(model, name, target, input_shapes, quiet=quiet, weights=weights,
                             optimize=optimize)

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from .errors import MobilecError
-from .targets import resolve
+from .targets import archiver, c_compiler, link_flags, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "runtime"
@@ -17,10 +17,8 @@ CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
 
 
 def cc() -> str:
-    compiler = os.environ.get("CC", "cc")
-    if shutil.which(compiler) is None:
-        raise MobilecError(f"no C compiler '{compiler}' found (set CC)")
-    return compiler
+    """The C compiler for this machine's own code."""
+    return c_compiler(resolve("generic"))
 
 
 def cache_dir() -> Path:
@@ -39,8 +37,9 @@ def runtime_library(target: str, extra_flags: list[str] | None = None) -> Path:
     """libmcr.a for `target`, built once and reused while the runtime sources stay the same."""
     sources = sorted((RUNTIME / "src").rglob("*.c"))
     flags = CFLAGS + list(resolve(target).cflags) + list(extra_flags or [])
+    compiler = c_compiler(resolve(target))
     h = hashlib.sha256()
-    h.update(" ".join([cc()] + flags).encode())
+    h.update(" ".join([compiler] + flags).encode())
     for p in sorted((RUNTIME).rglob("*.[ch]")):
         h.update(str(p.relative_to(RUNTIME)).encode())
         h.update(p.read_bytes())
@@ -53,10 +52,10 @@ def runtime_library(target: str, extra_flags: list[str] | None = None) -> Path:
     objs = []
     for src in sources:
         obj = tmp / (src.relative_to(RUNTIME / "src").as_posix().replace("/", "_") + ".o")
-        _run([cc(), *flags, "-I", str(RUNTIME / "include"), "-c", str(src), "-o", str(obj)],
+        _run([compiler, *flags, "-I", str(RUNTIME / "include"), "-c", str(src), "-o", str(obj)],
              f"compiling runtime {src.name}")
         objs.append(str(obj))
-    _run(["ar", "rcs", str(tmp / "libmcr.a"), *objs], "archiving the runtime")
+    _run([archiver(resolve(target)), "rcs", str(tmp / "libmcr.a"), *objs], "archiving the runtime")
     try:
         os.replace(tmp, out)
     except OSError:  # another process built it first
@@ -73,7 +72,8 @@ def build_program(sources: list[Path], exe: Path, target: str = "generic",
     flags = (CFLAGS + list(resolve(target).cflags) + list(extra_flags or [])
              + list(model_flags or []))
     # -Wa,-I: where the assembler finds an .incbin weights file (beside the model).
-    _run([cc(), *flags, "-I", str(RUNTIME / "include"), "-I", str(sources[0].parent),
-          f"-Wa,-I,{sources[0].parent}",
-          *map(str, sources), str(lib), "-lm", "-o", str(exe)], "building the generated code")
+    _run([c_compiler(resolve(target)), *flags, "-I", str(RUNTIME / "include"),
+          "-I", str(sources[0].parent), f"-Wa,-I,{sources[0].parent}",
+          *map(str, sources), str(lib), "-lm", *link_flags(resolve(target)), "-o", str(exe)],
+         "building the generated code")
     return exe

@@ -61,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                         "name, other characters replaced by _)")
         sp.add_argument("--target", choices=CHOICES, default="generic",
                         help="generic (default): portable C99; x86-64-v3: AVX2+FMA; x86-64-v4: "
-                             "AVX-512; native: the best of those this machine runs")
+                             "AVX-512; aarch64: ARMv8-A NEON (on another machine: built with "
+                             "aarch64-linux-gnu-gcc, run under qemu-aarch64 -- results, not "
+                             "speed); native: the best of those this machine runs")
         sp.add_argument("--input-shape", action="append", metavar="NAME=1x3x256x256",
                         help="static shape for an input with dynamic dimensions (repeatable)")
         sp.add_argument("--weights", choices=WEIGHT_FORMATS, default="auto",

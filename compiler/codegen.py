@@ -183,6 +183,7 @@ def generate(graph: Graph, plan: Plan, name: str, target: str = "generic",
     guard = f"{ident.upper()}_MODEL_H_{hashlib.sha1(ident.encode()).hexdigest()[:8].upper()}"
     ctx = {"name": ident, "NAME": ident.upper(), "guard": guard, "target": tgt.name,
            "target_macros": tgt.macros,
+           "target_march": " ".join(f for f in tgt.cflags if f.startswith("-march")),
            "target_summary": tgt.summary, "version": __version__,
            "source": comment(Path(source).name if source else graph.path),
            "arena_bytes": plan.arena_bytes, "weights_bytes": len(blob),

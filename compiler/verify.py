@@ -16,7 +16,7 @@ import onnx
 from .build import build_program
 from .codegen import c_ident, environment
 from .errors import MobilecError
-from .targets import resolve, runs_here
+from .targets import EMULATOR, host_arch, is_foreign, launcher, resolve, runs_here
 from .pipeline import Compiled, compile_file, write_atomic, write_sources
 from .widen import is_float16
 
@@ -81,7 +81,9 @@ def build_driver(compiled: Compiled, workdir: Path, extra_flags: list[str] | Non
     this machine runs (extra_flags: more compiler flags, e.g. -DMOBILEC_PROFILE;
     model_flags: for the model and driver only, not the runtime, e.g. -DMOBILEC_TRACE)."""
     target = resolve(compiled.target)
-    if not runs_here(target):
+    if is_foreign(target):
+        pass  # the cross compiler and qemu say themselves when they are missing
+    elif not runs_here(target):
         raise MobilecError(f"this machine's CPU cannot run {target.name} code ({target.summary})")
     ident = c_ident(compiled.name)
     c_path = workdir / f"{ident}_model.c"
@@ -104,7 +106,8 @@ def run_driver(exe: Path, inputs: list[np.ndarray], out_shapes: list[tuple[int, 
         in_files.append(str(p))
     for k in range(len(out_shapes)):
         out_files.append(str(workdir / f"out{k}.bin"))
-    proc = subprocess.run([str(exe), *in_files, *out_files, str(runs)], capture_output=True,
+    proc = subprocess.run([*launcher(exe), str(exe), *in_files, *out_files, str(runs)],
+                          capture_output=True,
                           text=True, env={**os.environ, **env} if env else None)
     if proc.returncode != 0:
         raise MobilecError(f"the generated program failed (exit {proc.returncode}): "
@@ -195,6 +198,11 @@ def verify(model: str, *, name: str = "model", target: str = "generic", seeds: i
         if not quiet:
             print(f"mobilec: building with {compiled.target} runtime", file=sys.stderr, flush=True)
         exe = build_driver(compiled, workdir)
+        tgt = resolve(compiled.target)
+        if is_foreign(tgt):
+            assert tgt.arch is not None
+            print(f"verify: running {tgt.name} code under {EMULATOR[tgt.arch][0]} (this machine "
+                  f"is {host_arch()}): results are checked, speed is not", flush=True)
         sess = onnxruntime_session(model)
         ort_names = [i.name for i in sess.get_inputs()]
         rows: list[Comparison] = []

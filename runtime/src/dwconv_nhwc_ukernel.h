@@ -24,21 +24,12 @@
 
 typedef void (*mcr_dwconv_nhwc_ukernel)(MCR_DWCONV_NHWC_ARGS);
 
+/* The variants (config.h says which ISA has which, and which one the target uses). */
 void mcr_dwconv_nhwc_f32_4x8__scalar(MCR_DWCONV_NHWC_ARGS);
-#if defined(__AVX2__) && defined(__FMA__)
 void mcr_dwconv_nhwc_f32_8x8__fma3(MCR_DWCONV_NHWC_ARGS);
-#endif
-#if defined(__AVX512F__)
 void mcr_dwconv_nhwc_f32_8x16__avx512f(MCR_DWCONV_NHWC_ARGS);
-#endif
+void mcr_dwconv_nhwc_f32_8x4__neon(MCR_DWCONV_NHWC_ARGS);
 
-/* The variant the build's ISA flags allow: the widest. */
-#if defined(__AVX512F__)
-#define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_8x16__avx512f
-#elif defined(__AVX2__) && defined(__FMA__)
-#define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_8x8__fma3
-#else
-#define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_4x8__scalar
-#endif
+#include "config.h"
 
 #endif

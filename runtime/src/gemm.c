@@ -21,8 +21,8 @@
 #include "gemm.h"
 #include "gemm_ukernel.h"
 
-/* Rows of b per packed block. SIMD kernels: 64. Measured on this project's shapes (AMD
- * EPYC, 48 KB L1d; the model's generated code against the same code with another KC,
+/* Rows of b per packed block (config.h: 64 for the SIMD kernels). Measured on this
+ * project's shapes (AMD EPYC, 48 KB L1d; the model's generated code against the same code with another KC,
  * alternating runs): AVX-512 MCi4 -12% and ViT-B/16 -2% against 256 (a 32 KB block, two
  * thirds of that L1 before a's rows and c's tile), AVX2 MCi4 -4% and ViT-B/16 +-1% against
  * 128; 32 is slower (ViT-B/16 +10%). An 8 KB block (AVX-512; 4 KB AVX2) leaves room in any
@@ -32,11 +32,7 @@
  * 256x512x2048: relative RMS error 2.9e-7 against 1.6e-7; onnxruntime's MatMul 2.9e-7,
  * its 1x1 Conv 2.1e-7), with 64 they are level with it (1.6e-7). The portable kernel takes
  * blocks of 256 and sums them in chunks of 64 itself. */
-#if defined(__AVX2__) && defined(__FMA__)
-#define KC 64
-#else
-#define KC 256
-#endif
+#define KC MCR_GEMM_KC
 
 #if defined(__GNUC__)
 #define PREFETCH(p) __builtin_prefetch(p)

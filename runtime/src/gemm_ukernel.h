@@ -13,7 +13,8 @@
  * of additions started from a bias much larger than the result (BatchNorm-folded biases
  * are) rounds every step at the bias's scale: MCi4's stem 1x1 conv had 2.4x the portable
  * kernel's error against float64 under AVX-512 when its sums started from the bias.
- * gemm.c packs the panels and handles the edges. Every variant is tested against the formula
+ * gemm.c packs the panels and handles the edges. The SIMD variants are one template
+ * (gemm_f32__template.h); every variant is tested against the formula
  * (tests/runtime/test_kernels.c). */
 #ifndef MCR_GEMM_UKERNEL_H
 #define MCR_GEMM_UKERNEL_H
@@ -24,34 +25,18 @@
 
 typedef void (*mcr_gemm_ukernel)(MCR_GEMM_UKERNEL_ARGS);
 
-void mcr_gemm_f32_4x16__scalar(MCR_GEMM_UKERNEL_ARGS);
-/* The _rows forms compute the first `rows` (1..MR) rows of the tile only: a reads and c
+/* The variants (config.h says which ISA has which, and which one the target uses). The
+ * _rows forms compute the first `rows` (1..MR) rows of the tile only: a reads and c
  * writes no other row. */
-#if defined(__AVX2__) && defined(__FMA__)
+void mcr_gemm_f32_4x16__scalar(MCR_GEMM_UKERNEL_ARGS);
 void mcr_gemm_f32_6x16__fma3(MCR_GEMM_UKERNEL_ARGS);
 void mcr_gemm_f32_6x16__fma3_rows(long rows, MCR_GEMM_UKERNEL_ARGS);
-#endif
-#if defined(__AVX512F__)
 void mcr_gemm_f32_8x32__avx512f(MCR_GEMM_UKERNEL_ARGS);
 void mcr_gemm_f32_8x32__avx512f_rows(long rows, MCR_GEMM_UKERNEL_ARGS);
-#define MCR_GEMM_UKERNEL_ROWS mcr_gemm_f32_8x32__avx512f_rows
-#elif defined(__AVX2__) && defined(__FMA__)
-#define MCR_GEMM_UKERNEL_ROWS mcr_gemm_f32_6x16__fma3_rows
-#endif
+void mcr_gemm_f32_6x16__neon(MCR_GEMM_UKERNEL_ARGS);
+void mcr_gemm_f32_6x16__neon_rows(long rows, MCR_GEMM_UKERNEL_ARGS);
+typedef void (*mcr_gemm_rows_ukernel)(long rows, MCR_GEMM_UKERNEL_ARGS);
 
-/* The variant the build's ISA flags allow: the widest. */
-#if defined(__AVX512F__)
-#define MCR_GEMM_UKERNEL mcr_gemm_f32_8x32__avx512f
-#define MCR_GEMM_MR 8
-#define MCR_GEMM_NR 32
-#elif defined(__AVX2__) && defined(__FMA__)
-#define MCR_GEMM_UKERNEL mcr_gemm_f32_6x16__fma3
-#define MCR_GEMM_MR 6
-#define MCR_GEMM_NR 16
-#else
-#define MCR_GEMM_UKERNEL mcr_gemm_f32_4x16__scalar
-#define MCR_GEMM_MR 4
-#define MCR_GEMM_NR 16
-#endif
+#include "config.h"
 
 #endif

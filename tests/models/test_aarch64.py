@@ -1,7 +1,9 @@
-"""The generic target on aarch64: the shared fixture (MCi0, 64x64, another exporter)
-compiled for `generic`, cross-built with aarch64-linux-gnu-gcc (-Wall -Wextra -Werror),
-run under qemu-aarch64, and compared with its float64 reference output. `make test`
-installs both tools (Makefile, sysdeps)."""
+"""The aarch64 targets: the shared fixture (MCi0, 64x64, another exporter) compiled for
+`aarch64` (NEON micro-kernels) and for `generic` cross-built for aarch64, built with
+aarch64-linux-gnu-gcc (-Wall -Wextra -Werror), run under qemu-aarch64, and compared with
+its float64 reference output; and `mobilec verify --target aarch64` end to end (it runs
+the program under qemu and says so). `make test` installs both tools (Makefile,
+sysdeps); the runtime's kernel tests run under qemu too (tests/runtime/Makefile)."""
 from __future__ import annotations
 
 import shutil
@@ -9,23 +11,32 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from compiler.cli import main
 from compiler.pipeline import compile_file, write_sources
+from compiler.targets import TARGETS
 from compiler.verify import MAX_REL_DIFF, MIN_COSINE, compare, driver_source
 from helpers import fixture, ROOT
 
 CROSS, QEMU = "aarch64-linux-gnu-gcc", "qemu-aarch64"
 
 
-def test_generic_runs_on_aarch64(tmp_path: Path) -> None:
+def tools() -> None:
     assert shutil.which(CROSS) and shutil.which(QEMU), \
         f"{CROSS} and {QEMU} are installed by `make test` (Makefile: sysdeps)"
-    compiled = compile_file(str(fixture("mci0_64_train.onnx")), "m", "generic")
+
+
+@pytest.mark.parametrize("target", ["generic", "aarch64"])
+def test_runs_on_aarch64(tmp_path: Path, target: str) -> None:
+    tools()
+    compiled = compile_file(str(fixture("mci0_64_train.onnx")), "m", target)
     write_sources(compiled, tmp_path / "m_model.c")
     (tmp_path / "m_driver.c").write_text(driver_source(compiled))
     runtime = sorted(str(p) for p in (ROOT / "runtime" / "src").glob("*.c"))
     exe = tmp_path / "m_aarch64"
     subprocess.run([CROSS, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-static",
+                    *TARGETS[target].cflags,
                     "-I", str(ROOT / "runtime" / "include"), "-I", str(tmp_path),
                     str(tmp_path / "m_model.c"), str(tmp_path / "m_driver.c"), *runtime, "-lm",
                     "-o", str(exe)], check=True)
@@ -34,5 +45,24 @@ def test_generic_runs_on_aarch64(tmp_path: Path) -> None:
                    capture_output=True)
     got = np.fromfile(out, dtype="<f4")
     ref = np.fromfile(fixture("mci0_64_train_output_fp64.bin"), dtype="<f8")
-    c = compare("aarch64 generic vs float64 reference", got, ref)
+    c = compare(f"aarch64 {target} vs float64 reference", got, ref)
     assert c.cosine >= MIN_COSINE and c.rel <= MAX_REL_DIFF, c
+
+
+def test_verify_aarch64_under_qemu(capsys: pytest.CaptureFixture[str]) -> None:
+    tools()
+    rc = main(["verify", str(fixture("mci0_64_train.onnx")), "--target", "aarch64", "--quiet",
+               "--input", str(fixture("mci0_64_input.bin")),
+               "--expect", str(fixture("mci0_64_train_output_fp64.bin"))])
+    out = capsys.readouterr().out
+    assert "under qemu-aarch64" in out
+    assert rc == 0, out
+    assert out.splitlines()[-1].startswith("verify: PASS mci0_64_train target=aarch64"), out
+
+
+def test_bench_refuses_to_time_under_qemu(capsys: pytest.CaptureFixture[str]) -> None:
+    if TARGETS["aarch64"].arch == __import__("platform").machine():
+        pytest.skip("this machine is aarch64: bench times it natively")
+    rc = main(["bench", str(fixture("mci0_64_train.onnx")), "--target", "aarch64"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "cannot time aarch64 code" in err, err

@@ -30,11 +30,12 @@ def export(model: str, res: int, *flags: str) -> Path:
     return out
 
 
-def verify(path: Path, input_file: Path | None = None, expect: Path | None = None) -> str:
+def verify(path: Path, input_file: Path | None = None, expect: Path | None = None,
+           *flags: str) -> str:
     """mobilec verify on the export's reference input, also against its float64 output."""
     stem = str(path.with_suffix(""))
     proc = mobilec("verify", str(path), "-q", "--input", str(input_file or stem + "_input.bin"),
-                   "--expect", str(expect or stem + "_output_fp64.bin"))
+                   "--expect", str(expect or stem + "_output_fp64.bin"), *flags)
     last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr
     assert proc.returncode == 0 and last.startswith("verify: PASS"), proc.stdout + proc.stderr
     return proc.stdout
@@ -63,6 +64,20 @@ def test_encoder_matches_onnxruntime(model: str, res: int, flags: tuple[str, ...
                    str(path.with_suffix("")) + "_input.bin")
     last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr
     assert proc.returncode == 0 and last.startswith("diff: no divergence"), last
+
+
+ARM = [("mci0", 64, ()), ("mci1", 64, ("--form", "reparam")), ("mci2", 64, ()),
+       ("vit_b16", 224, ())]
+
+
+@pytest.mark.parametrize("model,res,flags", ARM,
+                         ids=["-".join([m, str(r), *[f.lstrip("-") for f in fl]]) for m, r, fl in ARM])
+def test_encoder_on_aarch64(model: str, res: int, flags: tuple[str, ...]) -> None:
+    """The aarch64 target (NEON micro-kernels), run under qemu-aarch64 where this machine
+    is not aarch64: every block kind of the MCi (train and reparameterized) and ViT-B/16."""
+    path = export(model, res, *flags)
+    out = verify(path, None, None, "--target", "aarch64")
+    assert "target=aarch64" in out.splitlines()[-1]
 
 
 DYNAMIC = [("mci0", 64, "torchscript", 3), ("mci0", 64, "dynamo", 8), ("mci1", 64, "torchscript", 2),

@@ -11,11 +11,14 @@ import pytest
 
 from helpers import ROOT, fixture
 from compiler.pipeline import compile_file, write_sources
-from compiler.targets import TARGETS, runs_here
+from compiler.targets import TARGETS, is_foreign, runs_here
 from compiler.verify import compare, driver_source, MAX_REL_DIFF, MIN_COSINE
 
 WARNINGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
-TARGET_NAMES = ["generic", "x86-64-v3", "x86-64-v4"]
+TARGET_NAMES = ["generic", "x86-64-v3", "x86-64-v4", "aarch64"]
+# aarch64 from an x86 machine: gcc's cross compiler, clang's own cross target.
+CROSS = {"gcc": ["aarch64-linux-gnu-gcc"],
+         "clang": ["clang", "--target=aarch64-linux-gnu", "-isystem", "/usr/aarch64-linux-gnu/include"]}
 
 
 @pytest.mark.parametrize("cc", ["gcc", "clang"])
@@ -24,10 +27,11 @@ def test_fixture_is_warning_free(cc: str, target: str, tmp_path: Path) -> None:
     assert shutil.which(cc), f"{cc} is installed by `make test` (Makefile: sysdeps)"
     if not runs_here(TARGETS[target]):
         pytest.skip(f"this CPU cannot run {target} code")
+    cmd = CROSS[cc] if is_foreign(TARGETS[target]) else [cc]
     compiled = compile_file(str(fixture("mci0_64_train.onnx")), "m", target)
     src = tmp_path / "m_model.c"
     write_sources(compiled, src)
-    proc = subprocess.run([cc, *WARNINGS, "-O1", *TARGETS[target].cflags, "-I",
+    proc = subprocess.run([*cmd, *WARNINGS, "-O1", *TARGETS[target].cflags, "-I",
                            str(ROOT / "runtime" / "include"), "-c", str(src), "-o",
                            str(tmp_path / "m.o")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -241,11 +241,10 @@ static void gemm_ukernel_case(mcr_gemm_ukernel fn, int mr, int nr)
 }
 
 /* A rows form: the first `rows` rows of an mr x nr tile computed, the others untouched.
- * (Only SIMD builds have rows forms.) */
-#if defined(MCR_GEMM_UKERNEL_ROWS)
-typedef void (*gemm_rows_ukernel)(long rows, MCR_GEMM_UKERNEL_ARGS);
-static void gemm_rows_case(gemm_rows_ukernel fn, int mr, int nr)
+ * (The SIMD variants have rows forms; fn is NULL for the others.) */
+static void gemm_rows_case(mcr_gemm_rows_ukernel fn, int mr, int nr)
 {
+    if (!fn) return;
     enum { KC = 19, LDA = 23, LDC = 37 };
     for (long rows = 1; rows <= mr; rows++) {
         float *a = randv(mr * LDA), *bp = randv(KC * nr), *c = randv(mr * LDC), *rb = randv(mr);
@@ -262,7 +261,6 @@ static void gemm_rows_case(gemm_rows_ukernel fn, int mr, int nr)
         free(a), free(bp), free(c), free(rb);
     }
 }
-#endif
 
 /* The sum starts from zero and the bias is added last (gemm_ukernel.h): with a bias of
  * 1024 and terms near 1, each element is within half an ulp of the result plus the sum's
@@ -293,24 +291,19 @@ static void gemm_bias_last_case(mcr_gemm_ukernel fn, int mr, int nr)
 static void test_gemm_ukernels(void **state)
 {
     (void)state;
-    gemm_ukernel_case(mcr_gemm_f32_4x16__scalar, 4, 16);
-    gemm_bias_last_case(mcr_gemm_f32_4x16__scalar, 4, 16);
-#if defined(__AVX2__) && defined(__FMA__)
-    gemm_ukernel_case(mcr_gemm_f32_6x16__fma3, 6, 16);
-    gemm_rows_case(mcr_gemm_f32_6x16__fma3_rows, 6, 16);
-    gemm_bias_last_case(mcr_gemm_f32_6x16__fma3, 6, 16);
-#endif
-#if defined(__AVX512F__)
-    gemm_ukernel_case(mcr_gemm_f32_8x32__avx512f, 8, 32);
-    gemm_rows_case(mcr_gemm_f32_8x32__avx512f_rows, 8, 32);
-    gemm_bias_last_case(mcr_gemm_f32_8x32__avx512f, 8, 32);
-#endif
+    /* Every GEMM micro-kernel of this build (config.h's list), each on the same cases. */
+#define X(fn, rows, mr, nr)                \
+    print_message("  %s\n", #fn);         \
+    gemm_ukernel_case(fn, mr, nr);         \
+    gemm_rows_case(rows, mr, nr);          \
+    gemm_bias_last_case(fn, mr, nr);
+    MCR_GEMM_UKERNELS(X)
+#undef X
 }
 
 /* Every stride-1 row-blocked depthwise micro-kernel this build has, on a padded plane
  * (rows wq = ow + kw - 1 apart, and the tile of slack dwconv.c keeps after it), against
  * the stencil. Shapes: block rows and vectors full and partial. */
-#if defined(MCR_DWCONV_ROWS) /* builds with AVX2 or AVX-512: the only ISAs that have them */
 static void rows_ukernel_case(mcr_dwconv_rows_ukernel fn, long oh, long ow, long kh, long kw)
 {
     const long wq = ow + kw - 1, hq = oh + kh - 1;
@@ -328,7 +321,6 @@ static void rows_ukernel_case(mcr_dwconv_rows_ukernel fn, long oh, long ow, long
     assert_close(y, want, oh * ow, 1e-5, 1e-5);
     free(pad), free(w), free(y), free(want);
 }
-#endif
 
 static void test_dwconv_rows_ukernels(void **state)
 {
@@ -337,13 +329,10 @@ static void test_dwconv_rows_ukernels(void **state)
                               {16, 16, 3, 3}, {6, 33, 7, 1}};
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
         const long oh = shapes[t][0], ow = shapes[t][1], kh = shapes[t][2], kw = shapes[t][3];
-#if defined(__AVX2__) && defined(__FMA__)
-        rows_ukernel_case(mcr_dwconv_f32_rows__fma3, oh, ow, kh, kw);
-#endif
-#if defined(__AVX512F__)
-        rows_ukernel_case(mcr_dwconv_f32_rows__avx512f, oh, ow, kh, kw);
-#endif
-        (void)oh, (void)ow, (void)kh, (void)kw;
+#define X(fn) rows_ukernel_case(fn, oh, ow, kh, kw);
+        MCR_DWCONV_ROWS_UKERNELS(X) /* the SIMD builds have them */
+#undef X
+        (void)oh, (void)ow, (void)kh, (void)kw, (void)rows_ukernel_case;
     }
 }
 
@@ -397,27 +386,18 @@ static void test_dwconv_nhwc_ukernels(void **state)
      * before, two tiles of 4 for 4 to 7 pixels, single pixels below 4. */
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
         const long *v = shapes[t];
-        nhwc_ukernel_case(mcr_dwconv_nhwc_f32_4x8__scalar, v[0], v[1], v[2], v[3], v[4], (int)v[5]);
-#if defined(__AVX2__) && defined(__FMA__)
-        nhwc_ukernel_case(mcr_dwconv_nhwc_f32_8x8__fma3, v[0], v[1], v[2], v[3], v[4], (int)v[5]);
-#endif
-#if defined(__AVX512F__)
-        nhwc_ukernel_case(mcr_dwconv_nhwc_f32_8x16__avx512f, v[0], v[1], v[2], v[3], v[4],
-                          (int)v[5]);
-#endif
+#define X(fn) nhwc_ukernel_case(fn, v[0], v[1], v[2], v[3], v[4], (int)v[5]);
+        MCR_DWCONV_NHWC_UKERNELS(X)
+#undef X
     }
 }
 
 static void test_dwconv_ukernels(void **state)
 {
     (void)state;
-    ukernel_case(mcr_dwconv_f32_32x__scalar, 32);
-#if defined(__AVX2__) && defined(__FMA__)
-    ukernel_case(mcr_dwconv_f32_64x__fma3, 64);
-#endif
-#if defined(__AVX512F__)
-    ukernel_case(mcr_dwconv_f32_128x__avx512f, 128);
-#endif
+#define X(fn, tile) print_message("  %s\n", #fn); ukernel_case(fn, tile);
+    MCR_DWCONV_UKERNELS(X)
+#undef X
 }
 
 /* The blocked 1x1 kernel against mcr_conv2d_f32, full and edge blocks, with an epilogue. */

@@ -1,0 +1,82 @@
+/* The SIMD GEMM micro-kernel family, written once over the vector layer (vec_<isa>.h);
+ * gemm_ukernel.h states the contract. A variant file defines GEMM_MR, GEMM_NR (a multiple
+ * of the vector width) and the two names, includes its ISA's vec_<isa>.h, then this.
+ *
+ * An MR x NR tile of c lives in MR * NR/VN vector accumulators. Per step p of k, NR/VN
+ * vectors of the packed row of b are loaded once and each row's a[p] is broadcast once:
+ * NR/VN + MR loads feed MR * NR/VN independent FMA chains, as many as the FMA latency
+ * times the FMA pipes needs (the config's tile per ISA says how many that is). The
+ * `rows` form computes the first rows < MR of a tile only: the last rows of c (ViT-B/16's
+ * 197 tokens) then cost rows/MR of a tile, not a whole one plus copies.
+ *
+ * The loops over the tile have constant trip counts and are unrolled whole, inside
+ * always-inlined functions, so that the accumulator arrays become registers. */
+#include "gemm_ukernel.h"
+#include "internal.h"
+
+#define NV (GEMM_NR / MCR_VN)
+
+MCR_ALWAYS_INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)
+{
+    mcr_v acc[GEMM_MR][NV];
+#pragma GCC unroll 16
+    for (int r = 0; r < GEMM_MR; r++) {
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; v++) acc[r][v] = v_zero(); /* init added at the end */
+    }
+    for (long p = 0; p < kc; p++) {
+        mcr_v bv[NV];
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; v++) bv[v] = v_load(bp + p * ldbp + v * MCR_VN);
+#pragma GCC unroll 16
+        for (int r = 0; r < GEMM_MR; r++) {
+            if (r < rows) {
+                const mcr_v av = v_set1(a[r * lda + p]);
+#pragma GCC unroll 16
+                for (int v = 0; v < NV; v++) acc[r][v] = v_fma(av, bv[v], acc[r][v]);
+            }
+        }
+    }
+    /* The sum started from zero; the bias or c's old value is added now (gemm_ukernel.h). */
+#pragma GCC unroll 16
+    for (int r = 0; r < GEMM_MR; r++) {
+        if (r >= rows) break;
+        float *cr = c + r * ldc;
+#pragma GCC unroll 16
+        for (int v = 0; v < NV; v++) {
+            mcr_v s = acc[r][v];
+            if (accumulate) {
+                s = v_add(v_load(cr + v * MCR_VN), s);
+            } else if (rb) {
+                s = v_add(v_set1(rb[r]), s);
+            } else if (cb) {
+                s = v_add(v_load(cb + v * MCR_VN), s);
+            }
+            v_store(cr + v * MCR_VN, s);
+        }
+    }
+}
+
+void GEMM_UKERNEL(MCR_GEMM_UKERNEL_ARGS)
+{
+    tile(GEMM_MR, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate);
+}
+
+/* One copy of the tile per row count, each with constant loops. */
+void GEMM_UKERNEL_ROWS(long rows, MCR_GEMM_UKERNEL_ARGS)
+{
+    switch (rows) {
+#define ROWS_CASE(n) \
+    case n: tile(n < GEMM_MR ? n : GEMM_MR, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate); break;
+    ROWS_CASE(1)
+    ROWS_CASE(2)
+    ROWS_CASE(3)
+    ROWS_CASE(4)
+    ROWS_CASE(5)
+    ROWS_CASE(6)
+    ROWS_CASE(7)
+#undef ROWS_CASE
+    default: tile(GEMM_MR, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate); break;
+    }
+}
+#undef NV

@@ -1,0 +1,34 @@
+/* The vector layer for AVX-512F: the few operations the SIMD micro-kernel templates
+ * (*__template.h) are written in, on 16-float vectors. Each ISA's vec_<isa>.h defines the
+ * same names; a variant file includes one of them and then its family's template.
+ * Internal to the runtime. */
+#ifndef MCR_VEC_H
+#define MCR_VEC_H
+
+#include <immintrin.h>
+
+#define MCR_VN 16 /* floats per vector */
+typedef __m512 mcr_v;
+typedef __mmask16 mcr_vmask; /* lanes [0, n) of a vector: v_mask(n) */
+
+static inline mcr_v v_zero(void) { return _mm512_setzero_ps(); }
+static inline mcr_v v_set1(float x) { return _mm512_set1_ps(x); }
+static inline mcr_v v_load(const float *p) { return _mm512_loadu_ps(p); }
+static inline void v_store(float *p, mcr_v v) { _mm512_storeu_ps(p, v); }
+static inline mcr_v v_add(mcr_v a, mcr_v b) { return _mm512_add_ps(a, b); }
+/* acc + a * b, one rounding */
+static inline mcr_v v_fma(mcr_v a, mcr_v b, mcr_v acc) { return _mm512_fmadd_ps(a, b, acc); }
+
+static inline mcr_vmask v_mask(long n)
+{
+    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n > 0 ? n : 0)) - 1u);
+}
+/* The lanes off the mask read as 0 and are not touched in memory. */
+static inline mcr_v v_load_part(const float *p, mcr_vmask m) { return _mm512_maskz_loadu_ps(m, p); }
+static inline void v_store_part(float *p, mcr_vmask m, mcr_v v) { _mm512_mask_storeu_ps(p, m, v); }
+
+/* Keeps v in a register: else gcc folds a load into each of the FMAs that use it, and the
+ * loads, not the FMAs, bound the speed. */
+#define V_KEEP(v) __asm__("" : "+v"(v))
+
+#endif

@@ -1,0 +1,29 @@
+/* The vector layer for AVX2 + FMA (vec_avx512f.h says what this is), on 8-float vectors.
+ * Internal to the runtime. */
+#ifndef MCR_VEC_H
+#define MCR_VEC_H
+
+#include <immintrin.h>
+
+#define MCR_VN 8
+typedef __m256 mcr_v;
+typedef __m256i mcr_vmask; /* lane i on when its sign bit is set (vmaskmovps) */
+
+static inline mcr_v v_zero(void) { return _mm256_setzero_ps(); }
+static inline mcr_v v_set1(float x) { return _mm256_set1_ps(x); }
+static inline mcr_v v_load(const float *p) { return _mm256_loadu_ps(p); }
+static inline void v_store(float *p, mcr_v v) { _mm256_storeu_ps(p, v); }
+static inline mcr_v v_add(mcr_v a, mcr_v b) { return _mm256_add_ps(a, b); }
+static inline mcr_v v_fma(mcr_v a, mcr_v b, mcr_v acc) { return _mm256_fmadd_ps(a, b, acc); }
+
+static inline mcr_vmask v_mask(long n)
+{
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 8 ? n : 8)), iota);
+}
+static inline mcr_v v_load_part(const float *p, mcr_vmask m) { return _mm256_maskload_ps(p, m); }
+static inline void v_store_part(float *p, mcr_vmask m, mcr_v v) { _mm256_maskstore_ps(p, m, v); }
+
+#define V_KEEP(v) __asm__("" : "+x"(v))
+
+#endif

@@ -1,0 +1,37 @@
+/* The vector layer for AArch64 Advanced SIMD (vec_avx512f.h says what this is), on
+ * 4-float vectors; 32 vector registers. Internal to the runtime. */
+#ifndef MCR_VEC_H
+#define MCR_VEC_H
+
+#include <arm_neon.h>
+#include <string.h>
+
+#define MCR_VN 4
+typedef float32x4_t mcr_v;
+typedef long mcr_vmask; /* NEON has no masked loads: the number of lanes on */
+
+static inline mcr_v v_zero(void) { return vdupq_n_f32(0.0f); }
+static inline mcr_v v_set1(float x) { return vdupq_n_f32(x); } /* from memory: ld1r */
+static inline mcr_v v_load(const float *p) { return vld1q_f32(p); }
+static inline void v_store(float *p, mcr_v v) { vst1q_f32(p, v); }
+static inline mcr_v v_add(mcr_v a, mcr_v b) { return vaddq_f32(a, b); }
+static inline mcr_v v_fma(mcr_v a, mcr_v b, mcr_v acc) { return vfmaq_f32(acc, a, b); }
+
+static inline mcr_vmask v_mask(long n) { return n < 4 ? (n > 0 ? n : 0) : 4; }
+/* Through a zeroed copy: only the last vector of a row takes this path. */
+static inline mcr_v v_load_part(const float *p, mcr_vmask m)
+{
+    float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    memcpy(t, p, (size_t)m * sizeof(float));
+    return vld1q_f32(t);
+}
+static inline void v_store_part(float *p, mcr_vmask m, mcr_v v)
+{
+    float t[4];
+    vst1q_f32(t, v);
+    memcpy(p, t, (size_t)m * sizeof(float));
+}
+
+#define V_KEEP(v) __asm__("" : "+w"(v))
+
+#endif
