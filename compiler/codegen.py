@@ -19,6 +19,7 @@ from . import __version__
 from .blob import BYTES_PER_LINE, string_lines
 from .errors import MobilecError
 from .ir import Graph
+from .kernels import spec
 from .planner import Plan, align
 from .targets import resolve
 
@@ -162,7 +163,7 @@ def generate(graph: Graph, plan: Plan, name: str, target: str = "generic",
     for step, node in enumerate(graph.nodes):
         if node.op == "alias":
             continue
-        tmpl = env.get_template(f"kernels/{node.op}.j2")
+        tmpl = env.get_template(spec(node.op).template)
         code = tmpl.render(a=node.attrs, x=[ptr(i, False) if i else "NULL" for i in node.inputs],
                            y=[ptr(o, True) if o else "" for o in node.outputs]).strip()
         shapes = ", ".join("x".join(map(str, graph.t(o).shape)) or "scalar" for o in node.outputs)

@@ -5,7 +5,7 @@
    allocated), kept only when it lowers the peak of live bytes.
 2. Buffers: a tensor owns its bytes unless it is a view ("alias" kernel) of another, or an
    in-place kernel writes it over an input that dies at that step (elementwise kernels
-   whose output element i depends only on input element i; see INPLACE).
+   whose output element i depends only on input element i: KernelSpec.inplace, kernels.py).
 3. Offsets: greedy by size, as TFLite's arena planner: the largest buffer first, each at
    the lowest 64-byte-aligned offset that overlaps no placed buffer whose lifetime meets it.
 4. check() proves the plan valid: no two buffers live at one step share a byte, and every
@@ -21,17 +21,10 @@ from dataclasses import dataclass, field
 
 from .errors import MobilecError
 from .ir import Graph, Node
+from .kernels import spec
 
 ALIGN = 64
 
-# Kernels that may write their output over input k (given as the set of such k): they
-# compute output element i from input element i only (softmax and layernorm per row, after
-# reading the row), so overwriting is safe when the input has the output's size and, for
-# "binary", is read with the output's own (contiguous) strides.
-INPLACE: dict[str, tuple[int, ...]] = {
-    "unary": (0,), "binary": (0, 1), "channel_affine": (0,), "softmax": (0,),
-    "layernorm": (0,),
-}
 
 
 def align(n: int) -> int:
@@ -72,7 +65,7 @@ def _contiguous(shape: list[int]) -> list[int]:
 
 def inplace_ok(node: Node, k: int, graph: Graph) -> bool:
     """Whether `node` may write its output over its input k."""
-    if k not in INPLACE.get(node.op, ()) or k >= len(node.inputs):
+    if k not in spec(node.op).inplace or k >= len(node.inputs):
         return False
     src, dst = graph.t(node.inputs[k]), graph.t(node.outputs[0])
     if src.nbytes != dst.nbytes or dst.nbytes == 0:
@@ -116,7 +109,7 @@ def _buffers(graph: Graph, nodes: list[Node], inplace: bool) -> tuple[
                 continue
             own = o
             if inplace and o not in outputs:
-                for k in INPLACE.get(node.op, ()):
+                for k in spec(node.op).inplace:
                     src = node.inputs[k] if k < len(node.inputs) else ""
                     src_owner = owner.get(src, "")
                     # The input's bytes die here: nothing sharing them is read later.

@@ -7,10 +7,13 @@ import numpy as np
 
 from ..errors import MobilecError
 from ..ir import Graph, Node
+from ..kernels import spec
 
 
 def kernel(kind: str, src: Node, inputs: list[str], outputs: list[str], /, **attrs: Any) -> Node:
-    """A runtime kernel call lowered from the ONNX node `src` (whose name it keeps)."""
+    """A runtime kernel call lowered from the ONNX node `src` (whose name it keeps); `kind`
+    is a kernel of compiler/kernels.py."""
+    spec(kind)
     return Node(kind, src.name, inputs, outputs, attrs, domain="mcr")
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Graph, Node
+from ..kernels import DWCONV_MAX_TAPS, with_scratch
 from .common import const_input, epilogue_attrs, kernel, prod, unsupported
-from .matmul import PANEL
 
 
 def h_w(shape: tuple[int, ...]) -> int:
@@ -88,54 +88,14 @@ def lower_conv(node: Node, graph: Graph) -> list[Node]:
     if groups == c and dils == [1, 1] and kh * kw <= DWCONV_MAX_TAPS:
         # Depthwise (one input channel per group, maybe several outputs): the stencil
         # kernel over a padded copy of each plane.
-        scratch = graph.add_tensor(f"{node.outputs[0]}_scratch",
-                                   (dwconv_scratch_floats(oh, ow, kh, kw, sh, sw),))
-        return [kernel("dwconv2d", node, inputs, [node.outputs[0], scratch], n=x.shape[0],
-                       c=c, h=h, w=wd, mult=k // c, oh=oh, ow=ow, kh=kh, kw=kw, sh=sh, sw=sw,
-                       pt=begin[0], pl=begin[1], has_bias=has_bias, **ep)]
-    scratch = graph.add_tensor(f"{node.outputs[0]}_scratch",
-                               (conv_gemm_scratch_floats(c, oh, ow, kh, kw, groups),))
-    return [kernel("conv2d_gemm", node, inputs, [node.outputs[0], scratch], n=x.shape[0],
-                   c=c, h=h, w=wd, k=k, oh=oh, ow=ow, kh=kh, kw=kw, sh=sh, sw=sw,
-                   pt=begin[0], pl=begin[1], dh=dils[0], dw=dils[1], groups=groups,
-                   has_bias=has_bias, **ep)]
-
-
-# Scratch sizes, in floats, of the two conv kernels: the same formulas as
-# mcr_dwconv2d_scratch_floats and mcr_conv2d_gemm_scratch_floats in runtime/src (a test
-# checks they agree).
-DWCONV_MAX_TAPS = 256  # MCR_DWCONV_MAX_TAPS
-DWCONV_TILE_MAX = 128  # MCR_DWCONV_TILE_MAX
-GEMM_BAND_PIXELS = 512  # BAND_PIXELS in conv_gemm.c
-
-
-def dwconv_scratch_floats(oh: int, ow: int, kh: int, kw: int, sh: int, sw: int) -> int:
-    hq, wq = oh + (kh - 1) // sh, ow + (kw - 1) // sw
-    return sh * sw * hq * wq + oh * wq + 2 * DWCONV_TILE_MAX
-
-
-DWCONV_NHWC_GROUP = 16  # GROUP in dwconv_nhwc.c
-DWCONV_NHWC_BIG_INPUT = 1 << 19  # BIG_INPUT in dwconv_nhwc.c
-
-
-def dwconv_nhwc_scratch_floats(k: int, h: int, wd: int, c: int, ow: int, kh: int, kw: int,
-                               sw: int) -> int:
-    group = k if k <= DWCONV_NHWC_GROUP or h * wd * c > DWCONV_NHWC_BIG_INPUT \
-        else DWCONV_NHWC_GROUP
-    return (kh + 1) * ((ow - 1) * sw + kw) * group
-
-
-GEMM_NHWC_BAND = 128  # BAND in conv_gemm_nhwc.c
-
-
-def conv_gemm_nhwc_scratch_floats(c: int, kh: int, kw: int) -> int:
-    return GEMM_NHWC_BAND * kh * kw * c
-
-
-def conv_gemm_scratch_floats(c: int, oh: int, ow: int, kh: int, kw: int, groups: int) -> int:
-    rows = max(1, min(oh, GEMM_BAND_PIXELS // ow))
-    panels = -(-rows * ow // PANEL)
-    return (c // groups) * kh * kw * panels * PANEL + ow
+        return [with_scratch(graph, kernel(
+            "dwconv2d", node, inputs, [node.outputs[0]], n=x.shape[0], c=c, h=h, w=wd,
+            mult=k // c, oh=oh, ow=ow, kh=kh, kw=kw, sh=sh, sw=sw, pt=begin[0], pl=begin[1],
+            has_bias=has_bias, **ep))]
+    return [with_scratch(graph, kernel(
+        "conv2d_gemm", node, inputs, [node.outputs[0]], n=x.shape[0], c=c, h=h, w=wd, k=k,
+        oh=oh, ow=ow, kh=kh, kw=kw, sh=sh, sw=sw, pt=begin[0], pl=begin[1], dh=dils[0],
+        dw=dils[1], groups=groups, has_bias=has_bias, **ep))]
 
 
 LOWERINGS = {"Conv": lower_conv, "mobilec.Conv": lower_conv}

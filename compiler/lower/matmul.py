@@ -6,6 +6,7 @@ import itertools
 import numpy as np
 
 from ..ir import Graph, Node
+from ..kernels import PANEL
 from .common import broadcast_strides, contiguous_strides, epilogue_attrs, kernel, prod, unsupported
 from .elementwise import binary
 from .movement import lower_transpose
@@ -55,7 +56,6 @@ def matmul_call(src: Node, graph: Graph, a: str, b: str, bias: str | None, out: 
                   offsets=offsets, has_bias=bool(bias), **epilogue_attrs(src, residual))
 
 
-PANEL = 32  # MCR_PANEL in runtime/include/mcr.h
 
 
 def pack_panels(b: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..ir import Graph, Node
 from ..lower.common import broadcast_strides, contiguous_strides, copy_piece, prod
-from ..lower.conv import conv_gemm_nhwc_scratch_floats, dwconv_nhwc_scratch_floats
+from ..kernels import spec, with_scratch
 from ..lower.matmul import pack_panels
 from ..lower.movement import copy
 
@@ -179,20 +179,17 @@ class Layouts:
             k = a["c"] * a["mult"]
             wt = self.g.add_const(f"{node.inputs[1]}_nhwc",
                                   w.reshape(k, a["kh"] * a["kw"]).T.astype(np.float32))
-            scratch = self.g.add_tensor(f"{y}_scratch", (dwconv_nhwc_scratch_floats(
-                k, a["h"], a["w"], a["c"], a["ow"], a["kh"], a["kw"], a["sw"]),))
-            new = Node("dwconv2d_nhwc", node.name, [x, wt, bias] + ([res] if res else []),
-                       [y, scratch], dict(a), domain="mcr")
+            new = with_scratch(self.g, Node("dwconv2d_nhwc", node.name,
+                                            [x, wt, bias] + ([res] if res else []), [y],
+                                            dict(a), domain="mcr"))
         else:
             c, k = a["c"], a["k"]
             rows = w.transpose(2, 3, 1, 0).reshape(a["kh"] * a["kw"] * c, k)
             packed = self.g.add_const(f"{node.inputs[1]}_nhwc", pack_panels(rows))
-            scratch = self.g.add_tensor(f"{y}_scratch", (conv_gemm_nhwc_scratch_floats(
-                c, a["kh"], a["kw"]),))
-            new = Node("conv2d_gemm_nhwc", node.name,
-                       [x, packed, bias] + ([res] if res else []), [y, scratch],
-                       dict(a, x_nhwc=int(self.is_(x, cl) and not self.is_(x, identity(rank)))),
-                       domain="mcr")
+            new = with_scratch(self.g, Node(
+                "conv2d_gemm_nhwc", node.name, [x, packed, bias] + ([res] if res else []), [y],
+                dict(a, x_nhwc=int(self.is_(x, cl) and not self.is_(x, identity(rank)))),
+                domain="mcr"))
         self.perm[y] = cl
         self.nodes.append(new)
 
@@ -272,17 +269,18 @@ class Layouts:
         self.nodes.append(node)
 
 
-HANDLERS: dict[str, Callable[[Layouts, Node], None]] = {
-    "conv1x1": Layouts.conv, "dwconv2d": Layouts.conv, "conv2d_gemm": Layouts.conv,
-    "unary": Layouts.unary, "binary": Layouts.binary, "reduce": Layouts.reduce,
-    "alias": Layouts.alias, "copy": Layouts.copy,
+# The rule each kernel's spec names (compiler/kernels.py, KernelSpec.layout).
+RULES: dict[str, Callable[[Layouts, Node], None]] = {
+    "conv": Layouts.conv, "unary": Layouts.unary, "binary": Layouts.binary,
+    "reduce": Layouts.reduce, "alias": Layouts.alias, "copy": Layouts.copy,
+    "row_major": Layouts.row_major,
 }
 
 
 def run(graph: Graph) -> Graph:
     walk = Layouts(graph)
     for node in graph.nodes:
-        HANDLERS.get(node.op, Layouts.row_major)(walk, node)
+        RULES[spec(node.op).layout](walk, node)
     # Graph outputs row-major: a reorder where the last kernel wrote another layout.
     for k, name in enumerate(graph.outputs):
         rank = len(graph.t(name).shape)

@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 
 from compiler.build import RUNTIME, cc, runtime_library
-from compiler.lower.attention import attention_scratch_floats
-from compiler.lower.conv import (conv_gemm_nhwc_scratch_floats, conv_gemm_scratch_floats,
-                                 dwconv_nhwc_scratch_floats, dwconv_scratch_floats)
+from compiler.kernels import (attention_scratch_floats, conv_gemm_nhwc_scratch_floats,
+                              conv_gemm_scratch_floats, dwconv_nhwc_scratch_floats,
+                              dwconv_scratch_floats)
 
 SHAPES = [  # c, oh, ow, kh, kw, sh, sw, groups
     (3, 128, 128, 3, 3, 2, 2, 1), (64, 64, 64, 7, 7, 1, 1, 64), (64, 32, 32, 7, 7, 2, 2, 64),

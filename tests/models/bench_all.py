@@ -8,6 +8,9 @@ this core's peak FMA throughput per ISA (runtime/tools/peak_fma.c) for the
 fraction-of-peak columns, and profiles every model on each x86 target (generic when
 there is none) for its five most expensive kernels.
 
+And an aarch64 section: no ARM core here to time, so each NEON micro-kernel's hottest loop
+is modelled by llvm-mca on five ARM cores (compiler/mca.py) -- a model, not a measurement.
+
 Writes build/bench/BENCH.md (tables) and build/bench/ratios.png (bar chart of the ratios).
 
 Usage: python tests/models/bench_all.py [--runs K] [NAME ...]
@@ -88,6 +91,7 @@ def main() -> int:
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     from compiler.bench import bench, machine
+    from compiler.mca import model_kernels, table
     from compiler.peak import peak_gflops
     from compiler.targets import TARGETS, runs_here
     x86 = [t for t in ("x86-64-v3", "x86-64-v4") if runs_here(TARGETS[t])]
@@ -95,6 +99,8 @@ def main() -> int:
     machine_peak = max(p for p, _ in peaks.values())
     for t, (p, isa) in peaks.items():
         print(f"bench: peak {t} ({isa}) {p:.1f} GFLOP/s", flush=True)
+    arm = table(model_kernels())
+    print(f"bench: aarch64 micro-kernels modelled by llvm-mca:\n{arm}", flush=True)
     configs = [("generic", False), ("generic", True)] + [(t, True) for t in x86]
     avx2_too = "x86-64-v3" in x86 and "x86-64-v4" in x86
     rows = ["| model | target | passes | onnxruntime kernels | mobilec ms | onnxruntime ms | "
@@ -147,7 +153,14 @@ def main() -> int:
                 "(compiler/ort_isa.py) -- what a CPU of the x86-64-v3 level would run:\n\n"
                 f"{peak_lines}\n\n" + "\n".join(rows) + "\n\n"
                 "## Five most expensive kernels per model and target (profiling build)\n"
-                + "\n".join(tops) + "\n\n![ratios](ratios.png)\n")
+                + "\n".join(tops) + "\n\n![ratios](ratios.png)\n\n"
+                "## aarch64: the NEON micro-kernels in llvm-mca's models (not measured)\n\n"
+                "No ARM core here to time them: each NEON micro-kernel's hottest inner loop "
+                "(the innermost loop with the most FMLAs, from the assembly of the aarch64 "
+                "target's build) through llvm-mca-16 with each core's scheduling model. "
+                "Cells: cycles per iteration, and the loop's FMA-throughput bound (llvm-mca's "
+                "block reciprocal throughput of its FMLAs alone) as a share of them "
+                "(compiler/mca.py). A model, not a measurement.\n\n" + arm + "\n")
             chart(bars, OUT / "ratios.png")
             print(f"bench: {model} {label} ratio={r.ratio:.3f} gflops={r.gflops:.1f}", flush=True)
     print(f"bench: table in {OUT / 'BENCH.md'}, chart in {OUT / 'ratios.png'}")

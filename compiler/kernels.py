@@ -1,0 +1,159 @@
+"""The runtime's kernels as the compiler sees them: one spec per kernel, the one place
+that says what the passes need to know of it -- its template, which layout rule the
+layout pass applies to it, which inputs its output may overwrite (the planner), its
+scratch size (the runtime's formula, in floats: a test checks the two agree), its
+multiply-adds and its label in profiles. A new kernel is a spec here, a lowering or a
+pass that makes its node, a template (templates/kernels/<op>.j2), and its runtime code.
+
+Which micro-kernel, tile and blocking a kernel uses per ISA is the runtime's business
+(runtime/src/config.h): nothing here depends on the target.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from .errors import MobilecError
+from .ir import Graph, Node
+
+Attrs = Mapping[str, Any]
+
+# The runtime's constants the scratch formulas use (runtime/src, named beside each).
+PANEL = 32  # MCR_PANEL in runtime/include/mcr.h
+DWCONV_MAX_TAPS = 256  # MCR_DWCONV_MAX_TAPS
+DWCONV_TILE_MAX = 128  # MCR_DWCONV_TILE_MAX (runtime/src/config.h)
+GEMM_BAND_PIXELS = 512  # BAND_PIXELS in conv_gemm.c
+DWCONV_NHWC_GROUP = 16  # GROUP in dwconv_nhwc.c
+DWCONV_NHWC_BIG_INPUT = 1 << 19  # BIG_INPUT in dwconv_nhwc.c
+GEMM_NHWC_BAND = 128  # BAND in conv_gemm_nhwc.c
+ATTN_ROWS = 256  # ATTN_ROWS in attention.c
+
+
+def dwconv_scratch_floats(oh: int, ow: int, kh: int, kw: int, sh: int, sw: int) -> int:
+    """mcr_dwconv2d_scratch_floats: the stride-phase-split padded plane, the flat tile."""
+    hq, wq = oh + (kh - 1) // sh, ow + (kw - 1) // sw
+    return sh * sw * hq * wq + oh * wq + 2 * DWCONV_TILE_MAX
+
+
+def dwconv_nhwc_scratch_floats(k: int, h: int, wd: int, c: int, ow: int, kh: int, kw: int,
+                               sw: int) -> int:
+    """mcr_dwconv2d_nhwc_scratch_floats: a ring of kh + 1 padded rows of a channel group."""
+    group = k if k <= DWCONV_NHWC_GROUP or h * wd * c > DWCONV_NHWC_BIG_INPUT \
+        else DWCONV_NHWC_GROUP
+    return (kh + 1) * ((ow - 1) * sw + kw) * group
+
+
+def conv_gemm_nhwc_scratch_floats(c: int, kh: int, kw: int) -> int:
+    """mcr_conv2d_gemm_nhwc_scratch_floats: an im2col band."""
+    return GEMM_NHWC_BAND * kh * kw * c
+
+
+def conv_gemm_scratch_floats(c: int, oh: int, ow: int, kh: int, kw: int, groups: int) -> int:
+    """mcr_conv2d_gemm_scratch_floats: an im2col band in panels."""
+    rows = max(1, min(oh, GEMM_BAND_PIXELS // ow))
+    panels = -(-rows * ow // PANEL)
+    return (c // groups) * kh * kw * panels * PANEL + ow
+
+
+def attention_scratch_floats(m: int, n: int) -> int:
+    """mcr_attention_scratch_floats: a tile of query rows' scores."""
+    return min(m, ATTN_ROWS) * n
+
+
+def _act(a: Attrs) -> str:
+    return f" +{str(a['act']).removeprefix('MCR_').lower()}" if a.get("act") else ""
+
+
+def _dw_label(n: Node) -> str:
+    a = n.attrs
+    mult = f" x{a['mult']}" if a["mult"] > 1 else ""
+    return f"{n.op} {a['kh']}x{a['kw']}/{a['sh']}{mult}"
+
+
+def _gemm_conv_label(n: Node) -> str:
+    a = n.attrs
+    return f"{n.op} {a['kh']}x{a['kw']}/{a['sh']}{' grouped' if a['groups'] > 1 else ''}"
+
+
+def _matmul_packed_label(n: Node) -> str:
+    # pointwise: a 1x1 conv over NHWC pixels (the layout pass's)
+    return ("conv1x1 nhwc" if n.attrs.get("pointwise") else n.op) + _act(n.attrs)
+
+
+def _elementwise_label(n: Node) -> str:
+    return f"{n.op} {str(n.attrs['op']).removeprefix('MCR_').lower()}"
+
+
+def _dw_macs(a: Attrs) -> int:
+    return a["n"] * a["c"] * a["mult"] * a["oh"] * a["ow"] * a["kh"] * a["kw"]
+
+
+def _gemm_conv_macs(a: Attrs) -> int:
+    return a["n"] * a["k"] * (a["c"] // a["groups"]) * a["kh"] * a["kw"] * a["oh"] * a["ow"]
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    op: str  # the node's op; its template is templates/kernels/<op>.j2
+    # The layout pass's rule (compiler/passes/layout.py): "conv" (may turn channels-last),
+    # "unary" / "binary" / "reduce" / "copy" (follow their inputs' layouts), "alias" (a
+    # view), "row_major" (takes and makes row-major tensors).
+    layout: str = "row_major"
+    # Inputs the output may overwrite: output element i depends only on input element i
+    # (softmax and layernorm per row, after reading the row); binary's only when read
+    # with the output's own strides (planner.py checks).
+    inplace: tuple[int, ...] = ()
+    scratch: Callable[[Attrs], int] | None = None  # floats of scratch, from the attrs
+    macs: Callable[[Attrs], int] = lambda a: 0  # multiply-adds worth counting
+    label: Callable[[Node], str] = lambda n: n.op + _act(n.attrs)  # groups like calls
+
+    @property
+    def template(self) -> str:
+        return f"kernels/{self.op}.j2"
+
+
+SPECS: dict[str, KernelSpec] = {s.op: s for s in [
+    KernelSpec("conv1x1", layout="conv",
+               macs=lambda a: a["n"] * a["k"] * a["c"] * a["hw"]),
+    KernelSpec("dwconv2d", layout="conv", macs=_dw_macs, label=_dw_label,
+               scratch=lambda a: dwconv_scratch_floats(a["oh"], a["ow"], a["kh"], a["kw"],
+                                                       a["sh"], a["sw"])),
+    KernelSpec("dwconv2d_nhwc", macs=_dw_macs, label=_dw_label,
+               scratch=lambda a: dwconv_nhwc_scratch_floats(
+                   a["c"] * a["mult"], a["h"], a["w"], a["c"], a["ow"], a["kh"], a["kw"],
+                   a["sw"])),
+    KernelSpec("conv2d_gemm", layout="conv", macs=_gemm_conv_macs, label=_gemm_conv_label,
+               scratch=lambda a: conv_gemm_scratch_floats(a["c"], a["oh"], a["ow"], a["kh"],
+                                                          a["kw"], a["groups"])),
+    KernelSpec("conv2d_gemm_nhwc", macs=_gemm_conv_macs, label=_gemm_conv_label,
+               scratch=lambda a: conv_gemm_nhwc_scratch_floats(a["c"], a["kh"], a["kw"])),
+    KernelSpec("matmul", macs=lambda a: len(a["offsets"]) * a["m"] * a["k"] * a["n"]),
+    KernelSpec("matmul_packed", macs=lambda a: a["m"] * a["k"] * a["n"],
+               label=_matmul_packed_label),
+    KernelSpec("attention", macs=lambda a: a["batch"] * a["m"] * a["n"] * (a["d"] + a["dv"]),
+               scratch=lambda a: attention_scratch_floats(a["m"], a["n"])),
+    KernelSpec("unary", layout="unary", inplace=(0,), label=_elementwise_label),
+    KernelSpec("binary", layout="binary", inplace=(0, 1), label=_elementwise_label),
+    KernelSpec("channel_affine", inplace=(0,)),
+    KernelSpec("softmax", inplace=(0,)),
+    KernelSpec("layernorm", inplace=(0,)),
+    KernelSpec("reduce", layout="reduce"),
+    KernelSpec("pool2d"),
+    KernelSpec("copy", layout="copy"),
+    KernelSpec("alias", layout="alias"),  # a view: no call, no template
+]}
+
+
+def spec(op: str) -> KernelSpec:
+    if op not in SPECS:
+        raise MobilecError(f"internal: no kernel '{op}' (compiler/kernels.py)")
+    return SPECS[op]
+
+
+def with_scratch(graph: Graph, node: Node) -> Node:
+    """`node` with its scratch tensor appended to its outputs (named after its first
+    output), sized by its spec; the planner places it in the arena like any tensor."""
+    rule = spec(node.op).scratch
+    if rule is not None:
+        node.outputs.append(graph.add_tensor(f"{node.outputs[0]}_scratch", (rule(node.attrs),)))
+    return node
