@@ -1,4 +1,6 @@
-"""A model of the aarch64 micro-kernels' speed without ARM hardware: each NEON variant
+"""Signs of the aarch64 code's speed without ARM hardware.
+
+1. A model of each micro-kernel: each NEON variant
 file cross-compiled with the aarch64 target's flags, its hottest inner loop (the loop
 with the most FMLA instructions) taken from the assembly, and LLVM's machine-code
 analyzer (llvm-mca, Debian llvm-16) run on it with the scheduling model of each core.
@@ -7,7 +9,11 @@ Reported per loop and core: cycles per iteration, and the FMA-throughput bound a
 fraction of it -- the bound is llvm-mca's block reciprocal throughput of the loop's FMLA
 instructions alone, so 100% means the loop issues FMAs as fast as that core's model
 allows. A model, not a measurement: LLVM's models approximate the cores (LLVM 16 gives
-Cortex-A76 and Neoverse N1 one 128-bit FMLA per cycle)."""
+Cortex-A76 and Neoverse N1 one 128-bit FMLA per cycle).
+
+2. A count: the guest instructions one inference executes under qemu
+(runtime/tools/qemu_icount.c), aarch64 against generic: rougher (an instruction is not a
+cycle), but over the whole program."""
 from __future__ import annotations
 
 import re
@@ -133,3 +139,62 @@ def table(models: list[LoopModel]) -> str:
 if __name__ == "__main__":
     import sys
     print(table(model_kernels([Path(p) for p in sys.argv[1:]] or None)))
+
+
+def icount_plugin(workdir: Path) -> Path:
+    """The instruction-counting qemu plugin, built for this machine."""
+    from .build import cc
+    out = workdir / "libicount.so"
+    proc = subprocess.run([cc(), "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror",
+                           str(ROOT / "runtime" / "tools" / "qemu_icount.c"), "-o", str(out)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise MobilecError(f"building the qemu plugin failed: {proc.stderr[-300:]}")
+    return out
+
+
+def guest_instructions(plugin: Path, cmd: list[str]) -> int:
+    """Instructions the aarch64 program `cmd` executes under qemu."""
+    from .targets import emulator
+    proc = subprocess.run([*emulator("aarch64"), "-plugin", str(plugin), "-d", "plugin", *cmd],
+                          capture_output=True, text=True)
+    m = re.search(r"guest_insns (\d+)", proc.stderr)
+    if proc.returncode != 0 or not m:
+        raise MobilecError(f"counting instructions under qemu failed: {proc.stderr[-300:]}")
+    return int(m.group(1))
+
+
+def instructions_per_inference(model: str, target: str, name: str = "model") -> int:
+    """One inference's guest instructions of `model` compiled for `target` (generic or
+    aarch64) and cross-built for aarch64: the driver run with 2 inferences minus with 1
+    (reading and writing the files, and the start, cancel out). generic is built with
+    -DMCR_PORTABLE: the portable micro-kernels, not NEON's (config.h)."""
+    import numpy as np
+
+    from .pipeline import compile_file, write_sources
+    from .verify import driver_source, make_inputs
+    cross, _ = tools()
+    compiled = compile_file(model, name, target, quiet=True)
+    with tempfile.TemporaryDirectory(prefix="mobilec-icount-") as d:
+        work = Path(d)
+        write_sources(compiled, work / "m_model.c")
+        (work / "m_driver.c").write_text(driver_source(compiled))
+        exe = work / "m"
+        runtime = sorted(str(p) for p in (ROOT / "runtime" / "src").glob("*.c"))
+        portable = ["-DMCR_PORTABLE"] if target == "generic" else []
+        proc = subprocess.run([cross, "-std=c99", "-O2", *TARGETS[target].cflags, *portable,
+                               "-static",
+                               "-I", str(ROOT / "runtime" / "include"), "-I", str(work),
+                               f"-Wa,-I,{work}", str(work / "m_model.c"),
+                               str(work / "m_driver.c"), *runtime, "-lm", "-o", str(exe)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise MobilecError(f"cross-building {name} for {target} failed: {proc.stderr[-300:]}")
+        plugin = icount_plugin(work)
+        files = []
+        for k, x in enumerate(make_inputs(compiled, 0)):
+            np.ascontiguousarray(x, dtype="<f4").tofile(work / f"in{k}.bin")
+            files.append(str(work / f"in{k}.bin"))
+        files += [str(work / f"out{k}.bin") for k in range(len(compiled.graph.outputs))]
+        one, two = (guest_instructions(plugin, [str(exe), *files, str(runs)]) for runs in (1, 2))
+    return two - one

@@ -68,8 +68,11 @@
     MCR_DWCONV_NHWC_SCALAR(X) MCR_DWCONV_NHWC_FMA3(X) MCR_DWCONV_NHWC_AVX512F(X) \
         MCR_DWCONV_NHWC_NEON(X)
 
-/* ---- the target's choice ---- */
-#if defined(__AVX512F__)
+/* ---- the target's choice ----
+ * AArch64 has NEON in its base ISA, so a build for it without flags (the generic target)
+ * takes the NEON micro-kernels too. -DMCR_PORTABLE forces the portable ones on any ISA:
+ * the reference path, for comparisons (make bench's instruction counts) and its tests. */
+#if !defined(MCR_PORTABLE) && defined(__AVX512F__)
 /* 8x32: 16 zmm accumulators, 16 independent FMA chains for latency 4 x 2 ports. */
 #define MCR_GEMM_UKERNEL mcr_gemm_f32_8x32__avx512f
 #define MCR_GEMM_UKERNEL_ROWS mcr_gemm_f32_8x32__avx512f_rows
@@ -81,7 +84,7 @@
 #define MCR_DWCONV_ROWS mcr_dwconv_f32_rows__avx512f
 #define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_8x16__avx512f
 
-#elif defined(__AVX2__) && defined(__FMA__)
+#elif !defined(MCR_PORTABLE) && defined(__AVX2__) && defined(__FMA__)
 /* 6x16: the BLIS Haswell shape, 12 of the 16 ymm registers as accumulators. */
 #define MCR_GEMM_UKERNEL mcr_gemm_f32_6x16__fma3
 #define MCR_GEMM_UKERNEL_ROWS mcr_gemm_f32_6x16__fma3_rows
@@ -93,7 +96,7 @@
 #define MCR_DWCONV_ROWS mcr_dwconv_f32_rows__fma3
 #define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_8x8__fma3
 
-#elif defined(__aarch64__) && defined(__ARM_NEON)
+#elif !defined(MCR_PORTABLE) && defined(__aarch64__) && defined(__ARM_NEON)
 /* 6x16: 24 of the 32 q registers as accumulators, 4 for a row of b, a broadcast of a;
  * 24 independent FMA chains cover latency 4 x 2 pipes (Cortex-A76, Neoverse N1) and
  * more. A 4 KB block of b (KC 64) fits any AArch64 core's L1 (32 KB or more). */

@@ -9,7 +9,9 @@ fraction-of-peak columns, and profiles every model on each x86 target (generic w
 there is none) for its five most expensive kernels.
 
 And an aarch64 section: no ARM core here to time, so each NEON micro-kernel's hottest loop
-is modelled by llvm-mca on five ARM cores (compiler/mca.py) -- a model, not a measurement.
+is modelled by llvm-mca on five ARM cores, and the instructions one inference of MCi0 and
+MCi1 executes under qemu are counted for the aarch64 target and the portable kernels
+(compiler/mca.py) -- a model and a count, not a measurement.
 
 Writes build/bench/BENCH.md (tables) and build/bench/ratios.png (bar chart of the ratios).
 
@@ -91,7 +93,7 @@ def main() -> int:
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     from compiler.bench import bench, machine
-    from compiler.mca import model_kernels, table
+    from compiler.mca import instructions_per_inference, model_kernels, table
     from compiler.peak import peak_gflops
     from compiler.targets import TARGETS, runs_here
     x86 = [t for t in ("x86-64-v3", "x86-64-v4") if runs_here(TARGETS[t])]
@@ -101,6 +103,16 @@ def main() -> int:
         print(f"bench: peak {t} ({isa}) {p:.1f} GFLOP/s", flush=True)
     arm = table(model_kernels())
     print(f"bench: aarch64 micro-kernels modelled by llvm-mca:\n{arm}", flush=True)
+    counts = ["| model | aarch64 (NEON kernels) | generic (portable kernels) | ratio |",
+              "|---|---|---|---|"]
+    for model in [m for m in ("mci0", "mci1") if m in args.models]:
+        neon, portable = (instructions_per_inference(str(export(model)), t, model)
+                          for t in ("aarch64", "generic"))
+        counts.append(f"| {model} | {neon / 1e9:.2f} G | {portable / 1e9:.2f} G | "
+                      f"{portable / neon:.2f}x |")
+        print(f"bench: {model} aarch64 instructions per inference {neon / 1e9:.2f} G, "
+              f"portable {portable / 1e9:.2f} G", flush=True)
+    arm_counts = "\n".join(counts)
     configs = [("generic", False), ("generic", True)] + [(t, True) for t in x86]
     avx2_too = "x86-64-v3" in x86 and "x86-64-v4" in x86
     rows = ["| model | target | passes | onnxruntime kernels | mobilec ms | onnxruntime ms | "
@@ -160,7 +172,12 @@ def main() -> int:
                 "target's build) through llvm-mca-16 with each core's scheduling model. "
                 "Cells: cycles per iteration, and the loop's FMA-throughput bound (llvm-mca's "
                 "block reciprocal throughput of its FMLAs alone) as a share of them "
-                "(compiler/mca.py). A model, not a measurement.\n\n" + arm + "\n")
+                "(compiler/mca.py). A model, not a measurement.\n\n" + arm + "\n\n"
+                "Instructions one inference executes under qemu-aarch64 (a plugin counts "
+                "them, runtime/tools/qemu_icount.c; the run with two inferences minus the "
+                "run with one), the aarch64 target against the same code with the portable "
+                "micro-kernels (generic, -DMCR_PORTABLE): a rougher sign, an instruction "
+                "is not a cycle.\n\n" + arm_counts + "\n")
             chart(bars, OUT / "ratios.png")
             print(f"bench: {model} {label} ratio={r.ratio:.3f} gflops={r.gflops:.1f}", flush=True)
     print(f"bench: table in {OUT / 'BENCH.md'}, chart in {OUT / 'ratios.png'}")
