@@ -74,6 +74,7 @@
  * the reference path, for comparisons (make bench's instruction counts) and its tests. */
 #if !defined(MCR_PORTABLE) && defined(__AVX512F__)
 /* 8x32: 16 zmm accumulators, 16 independent FMA chains for latency 4 x 2 ports. */
+#define MCR_VEC_HEADER "vec_avx512f.h" /* for the runtime's other vector code */
 #define MCR_GEMM_UKERNEL mcr_gemm_f32_8x32__avx512f
 #define MCR_GEMM_UKERNEL_ROWS mcr_gemm_f32_8x32__avx512f_rows
 #define MCR_GEMM_MR 8
@@ -86,6 +87,7 @@
 
 #elif !defined(MCR_PORTABLE) && defined(__AVX2__) && defined(__FMA__)
 /* 6x16: the BLIS Haswell shape, 12 of the 16 ymm registers as accumulators. */
+#define MCR_VEC_HEADER "vec_fma3.h"
 #define MCR_GEMM_UKERNEL mcr_gemm_f32_6x16__fma3
 #define MCR_GEMM_UKERNEL_ROWS mcr_gemm_f32_6x16__fma3_rows
 #define MCR_GEMM_MR 6
@@ -100,6 +102,7 @@
 /* 6x16: 24 of the 32 q registers as accumulators, 4 for a row of b, a broadcast of a;
  * 24 independent FMA chains cover latency 4 x 2 pipes (Cortex-A76, Neoverse N1) and
  * more. A 4 KB block of b (KC 64) fits any AArch64 core's L1 (32 KB or more). */
+#define MCR_VEC_HEADER "vec_neon.h"
 #define MCR_GEMM_UKERNEL mcr_gemm_f32_6x16__neon
 #define MCR_GEMM_UKERNEL_ROWS mcr_gemm_f32_6x16__neon_rows
 #define MCR_GEMM_MR 6

@@ -5,8 +5,9 @@
 
 #include <math.h>
 
-#if defined(__AVX__)
-#include <immintrin.h>
+#include "config.h"
+#if defined(MCR_VEC_HEADER) /* the target's vector layer, for the max below */
+#include MCR_VEC_HEADER
 #endif
 
 /* a * b + c, fused where the target has an FMA instruction. Written out, not left to
@@ -115,21 +116,26 @@ static inline double mcr_sumsq_dev_f64(const float *x, long n, double mean)
     return s;
 }
 
-/* max of x[0..n), n >= 1, over interleaved partial maxima. gcc does not vectorize the
- * select `x > m ? x : m` (it keeps one scalar maxss per lane: 0.14 ns per element, the
- * cost of softmax's exp), so under AVX it is written with maxps, whose result for a NaN
- * operand is the second one, as the select's (0.04 ns per element). */
+/* max of x[0..n), n >= 1, over interleaved partial maxima. gcc vectorizes neither the
+ * select `x > m ? x : m` (under AVX it keeps one scalar maxss per lane: 0.14 ns per
+ * element, the cost of softmax's exp; under NEON a scalar fcsel per element) nor fmaxf,
+ * so with a vector layer it is written with v_max, which is the select on every lane
+ * (AVX maxps: 0.04 ns per element). */
 static inline float mcr_max_f32(const float *x, long n)
 {
     float m = x[0];
     long i = 0;
-#if defined(__AVX__)
-    if (n >= 8) {
-        __m256 acc = _mm256_loadu_ps(x);
-        for (i = 8; i + 8 <= n; i += 8) acc = _mm256_max_ps(_mm256_loadu_ps(x + i), acc);
-        float lanes[8];
-        _mm256_storeu_ps(lanes, acc);
-        for (int j = 0; j < 8; j++) m = lanes[j] > m ? lanes[j] : m;
+#if defined(MCR_VEC_HEADER)
+    if (n >= 2 * MCR_VN) { /* two accumulators: the latencies of consecutive maxima overlap */
+        mcr_v a0 = v_load(x), a1 = v_load(x + MCR_VN);
+        for (i = 2 * MCR_VN; i + 2 * MCR_VN <= n; i += 2 * MCR_VN) {
+            a0 = v_max(v_load(x + i), a0);
+            a1 = v_max(v_load(x + i + MCR_VN), a1);
+        }
+        float lanes[2 * MCR_VN];
+        v_store(lanes, a0);
+        v_store(lanes + MCR_VN, a1);
+        for (int j = 0; j < 2 * MCR_VN; j++) m = lanes[j] > m ? lanes[j] : m;
     }
 #else
     float acc[16];

@@ -18,6 +18,8 @@ static inline void v_store(float *p, mcr_v v) { _mm512_storeu_ps(p, v); }
 static inline mcr_v v_add(mcr_v a, mcr_v b) { return _mm512_add_ps(a, b); }
 /* acc + a * b, one rounding */
 static inline mcr_v v_fma(mcr_v a, mcr_v b, mcr_v acc) { return _mm512_fmadd_ps(a, b, acc); }
+/* x > m ? x : m per lane (maxps: the second operand where either is NaN) */
+static inline mcr_v v_max(mcr_v x, mcr_v m) { return _mm512_max_ps(x, m); }
 
 static inline mcr_vmask v_mask(long n)
 {

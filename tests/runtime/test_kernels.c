@@ -638,8 +638,8 @@ static void test_softmax(void **state)
 static void test_max(void **state)
 {
     (void)state;
-    float x[41];
-    for (long n = 1; n <= 41; n++) {
+    float x[80]; /* past two vectors of 16 and one more step */
+    for (long n = 1; n <= 80; n++) {
         for (long at = 0; at < n; at++) {
             for (long i = 0; i < n; i++) x[i] = -1.0f - (float)((i * 7) % 11);
             x[at] = 3.5f;
