@@ -78,7 +78,8 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
         exe = build_driver(compiled, Path(d))
         sess.run(None, feed)
         for r in range(runs):
-            _, lines = run_driver(exe, xs, shapes, Path(d), runs=2)
+            _, lines = run_driver(exe, xs, shapes, Path(d), runs=2,
+                                  env={"MOBILEC_THREADS": str(threads)})
             ours.append(times_ms(lines)[-1])
             t0 = time.perf_counter()
             sess.run(None, feed)
@@ -93,7 +94,7 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
         result.kernels = profile_kernels(compiled, xs, runs, quiet)
         print_profile(result)
     print(f"mobilec: {name} target={compiled.target}{'' if optimize else ' no-optimize'} "
-          f"onnxruntime_isa={onnxruntime_isa} onnxruntime_threads={threads} runs={runs} "
+          f"onnxruntime_isa={onnxruntime_isa} threads={threads} runs={runs} "
           f"macs={result.macs} gflops={result.gflops:.1f}")
     print(f"bench: {name} mobilec_ms={result.mobilec_ms:.2f} "
           f"onnxruntime_ms={result.onnxruntime_ms:.2f} ratio={result.ratio:.3f} "

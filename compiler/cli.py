@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--expect", help="also compare with this output (raw float32, or float64 "
                    "when its size says so)")
     v.add_argument("--keep", metavar="DIR", help="keep the generated sources and program in DIR")
+    v.add_argument("--threads", type=int, default=1,
+                   help="run the generated code on N threads of the runtime's pthread pool "
+                        "(<name>_run_parallel; default 1)")
 
     d = sub.add_parser("diff", help="find the first tensor where the C code and onnxruntime "
                        "part ways",
@@ -154,8 +157,8 @@ def _parser() -> argparse.ArgumentParser:
     common(b)
     b.add_argument("--runs", type=int, default=5, help="timed rounds (default 5)")
     b.add_argument("--threads", type=int, default=1,
-                   help="onnxruntime's intra-op threads (default 1); the generated code is "
-                        "single-threaded")
+                   help="threads of both: the generated code on N threads of the runtime's "
+                        "pthread pool, onnxruntime with N intra-op threads (default 1)")
     b.add_argument("--onnxruntime-isa", choices=["native", "avx2"], default="native",
                    help="native (default): onnxruntime as installed, with the best kernels "
                         "for this CPU; avx2: a copy of it that takes its AVX2/FMA kernels as on "
@@ -281,10 +284,12 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if ok else 1
         if args.command == "verify":
             from .verify import verify
+            if args.threads < 1:
+                raise MobilecError("--threads must be at least 1")
             ok = verify(args.model, name=name, target=args.target, seeds=args.seeds,
                         input_file=args.input, expect=args.expect, input_shapes=shapes,
                         keep=args.keep, quiet=args.quiet, weights=args.weights,
-                        optimize=args.optimize)
+                        optimize=args.optimize, threads=args.threads)
             return 0 if ok else 1
     except MobilecError as err:
         print(f"mobilec: error: {err}", file=sys.stderr)

@@ -19,7 +19,7 @@ from . import __version__
 from .blob import BYTES_PER_LINE, string_lines
 from .errors import MobilecError
 from .ir import Graph
-from .kernels import spec
+from .kernels import spec, task_scratch_bytes
 from .planner import Plan, align
 from .targets import resolve
 
@@ -188,6 +188,7 @@ def generate(graph: Graph, plan: Plan, name: str, target: str = "generic",
            "target_summary": tgt.summary, "version": __version__,
            "source": comment(Path(source).name if source else graph.path),
            "arena_bytes": plan.arena_bytes, "weights_bytes": len(blob),
+           "task_scratch_bytes": align(task_scratch_bytes(graph)),
            "weight_lines": [] if incbin else list(string_lines(blob)),
            "row_bytes": BYTES_PER_LINE,
            "weights_file": weights_file, "calls": calls, **io}

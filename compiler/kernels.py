@@ -104,6 +104,9 @@ class KernelSpec:
     # with the output's own strides (planner.py checks).
     inplace: tuple[int, ...] = ()
     scratch: Callable[[Attrs], int] | None = None  # floats of scratch, from the attrs
+    # Splits its work over the product's threads (its template passes `th`); with scratch,
+    # each task after the first takes a slice of its size past the one-thread arena.
+    parallel: bool = False
     macs: Callable[[Attrs], int] = lambda a: 0  # multiply-adds worth counting
     label: Callable[[Node], str] = lambda n: n.op + _act(n.attrs)  # groups like calls
 
@@ -118,19 +121,20 @@ SPECS: dict[str, KernelSpec] = {s.op: s for s in [
     KernelSpec("dwconv2d", layout="conv", macs=_dw_macs, label=_dw_label,
                scratch=lambda a: dwconv_scratch_floats(a["oh"], a["ow"], a["kh"], a["kw"],
                                                        a["sh"], a["sw"])),
-    KernelSpec("dwconv2d_nhwc", macs=_dw_macs, label=_dw_label,
+    KernelSpec("dwconv2d_nhwc", macs=_dw_macs, label=_dw_label, parallel=True,
                scratch=lambda a: dwconv_nhwc_scratch_floats(
                    a["c"] * a["mult"], a["h"], a["w"], a["c"], a["ow"], a["kh"], a["kw"],
                    a["sw"])),
     KernelSpec("conv2d_gemm", layout="conv", macs=_gemm_conv_macs, label=_gemm_conv_label,
                scratch=lambda a: conv_gemm_scratch_floats(a["c"], a["oh"], a["ow"], a["kh"],
                                                           a["kw"], a["groups"])),
-    KernelSpec("conv2d_gemm_nhwc", macs=_gemm_conv_macs, label=_gemm_conv_label,
+    KernelSpec("conv2d_gemm_nhwc", macs=_gemm_conv_macs, label=_gemm_conv_label, parallel=True,
                scratch=lambda a: conv_gemm_nhwc_scratch_floats(a["c"], a["kh"], a["kw"])),
     KernelSpec("matmul", macs=lambda a: len(a["offsets"]) * a["m"] * a["k"] * a["n"]),
     KernelSpec("matmul_packed", macs=lambda a: a["m"] * a["k"] * a["n"],
-               label=_matmul_packed_label),
+               label=_matmul_packed_label, parallel=True),
     KernelSpec("attention", macs=lambda a: a["batch"] * a["m"] * a["n"] * (a["d"] + a["dv"]),
+               parallel=True,
                scratch=lambda a: attention_scratch_floats(a["m"], a["n"])),
     KernelSpec("unary", layout="unary", inplace=(0,), label=_elementwise_label),
     KernelSpec("binary", layout="binary", inplace=(0, 1), label=_elementwise_label),
@@ -157,3 +161,11 @@ def with_scratch(graph: Graph, node: Node) -> Node:
     if rule is not None:
         node.outputs.append(graph.add_tensor(f"{node.outputs[0]}_scratch", (rule(node.attrs),)))
     return node
+
+
+def task_scratch_bytes(graph: Graph) -> int:
+    """Bytes of scratch each thread after the first needs: the largest scratch of a
+    threaded kernel (its tasks each take one of that size)."""
+    sizes = [graph.t(n.outputs[1]).size * 4 for n in graph.nodes
+             if spec(n.op).parallel and spec(n.op).scratch is not None]
+    return max(sizes, default=0)

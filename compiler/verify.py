@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from .build import build_program
+from .build import RUNTIME, build_program
 from .codegen import c_ident, environment
 from .errors import MobilecError
 from .targets import EMULATOR, host_arch, is_foreign, launcher, resolve, runs_here
@@ -90,8 +90,10 @@ def build_driver(compiled: Compiled, workdir: Path, extra_flags: list[str] | Non
     write_sources(compiled, c_path)
     drv = workdir / f"{ident}_driver.c"
     write_atomic(drv, driver_source(compiled))
-    return build_program([c_path, drv], workdir / f"{ident}_driver", compiled.target, extra_flags,
-                         model_flags)
+    # The driver runs on MOBILEC_THREADS threads of the runtime's optional pthread pool.
+    pool = RUNTIME / "threadpool" / "mcr_threadpool.c"
+    return build_program([c_path, drv, pool], workdir / f"{ident}_driver", compiled.target,
+                         extra_flags, [*(model_flags or []), "-pthread"])
 
 
 def run_driver(exe: Path, inputs: list[np.ndarray], out_shapes: list[tuple[int, ...]],
@@ -171,7 +173,7 @@ def verify(model: str, *, name: str = "model", target: str = "generic", seeds: i
            input_file: str | None = None, expect: str | None = None,
            input_shapes: dict[str, tuple[int, ...]] | None = None,
            keep: str | None = None, quiet: bool = False, weights: str = "auto",
-           optimize: bool = True) -> bool:
+           optimize: bool = True, threads: int = 1) -> bool:
     if expect and not input_file:
         raise MobilecError("--expect needs --input: an expected output belongs to one input")
     compiled = compile_file(model, name, target, input_shapes, quiet=quiet, weights=weights,
@@ -214,7 +216,8 @@ def verify(model: str, *, name: str = "model", target: str = "generic", seeds: i
         for label, xs in cases:
             if not quiet:
                 print(f"mobilec: running {label}", file=sys.stderr, flush=True)
-            got, _ = run_driver(exe, xs, [g.t(o).shape for o in g.outputs], workdir)
+            got, _ = run_driver(exe, xs, [g.t(o).shape for o in g.outputs], workdir,
+                                env={"MOBILEC_THREADS": str(threads)})
             feed = {i.name: x.astype(np.float16) if i.type == "tensor(float16)" else x
                     for i, x in zip(sess.get_inputs(), xs)}
             ref = [np.asarray(r, dtype=np.float32) for r in sess.run(None, feed)]
@@ -237,7 +240,8 @@ def verify(model: str, *, name: str = "model", target: str = "generic", seeds: i
     if not ok:  # before the verdict, which stays the last line
         print("verify: to find the first tensor that diverges, run: "
               + diff_command(model, name, target, input_file, input_shapes, optimize))
-    print(f"verify: {'PASS' if ok else 'FAIL'} {name} target={compiled.target} cosine>={worst_cos:.7f} "
+    print(f"verify: {'PASS' if ok else 'FAIL'} {name} target={compiled.target}"
+          f"{f' threads={threads}' if threads > 1 else ''} cosine>={worst_cos:.7f} "
           f"max|diff|/max|ref|<={worst_rel:.2e} (need cosine>={need_cos}, "
           f"rel<={need_rel:.1e}{', float16 model' if half else ''})")
     return ok

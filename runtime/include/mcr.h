@@ -12,12 +12,27 @@
 #ifndef MCR_H
 #define MCR_H
 
+#include "mcr_parallel.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* Largest tensor rank the strided kernels take (ONNX graphs here need at most 6). */
 #define MCR_MAX_RANK 8
+
+/* How a kernel may split its work over the product's threads: its parallel-for (NULL or
+ * par->threads <= 1: the calling thread does it all), and scratch for the tasks after the
+ * first -- a kernel with scratch gives task 0 its `scratch` argument and task t > 0 the
+ * slice `more + (t - 1) * S`, S being its own scratch size in floats; so `more` must hold
+ * (threads - 1) times the largest such S (the generated header's
+ * <NAME>_ARENA_BYTES_FOR(threads) counts it). Kernels split work only into pieces whose
+ * results do not depend on the split (tiles, channel groups, heads, bands), so the output
+ * is the same, bit for bit, for any number of threads. */
+struct mcr_threads {
+    const struct mcr_parallel *par;
+    float *more;
+};
 
 /* Panels: the blocked layout of the GEMM's b operand. A [rows][cols] matrix in panels is
  * cols/W panels (the last zero-padded), panel q holding columns [q*W, q*W + W) as `rows`
@@ -87,7 +102,8 @@ long mcr_dwconv2d_nhwc_scratch_floats(long k, long h, long wd, long c, long ow, 
 void mcr_dwconv2d_nhwc_f32(const float *x, const float *w, const float *bias, float *y,
                            float *scratch, long n, long c, long h, long wd, long mult,
                            long oh, long ow, long kh, long kw, long sh, long sw, long pt,
-                           long pl, const struct mcr_epilogue *ep);
+                           long pl, const struct mcr_epilogue *ep,
+                           const struct mcr_threads *th);
 
 /* Dense conv2d (groups 1) writing channels-last y [n][oh][ow][k]; x is NHWC when x_nhwc,
  * else NCHW. wpacked is w [kh][kw][c][k] (rows tap-major, channels innermost) viewed as
@@ -98,7 +114,7 @@ void mcr_conv2d_gemm_nhwc_f32(const float *x, int x_nhwc, const float *wpacked,
                               const float *bias, float *y, float *scratch, long n, long c,
                               long h, long wd, long k, long oh, long ow, long kh, long kw,
                               long sh, long sw, long pt, long pl, long dh, long dw,
-                              const struct mcr_epilogue *ep);
+                              const struct mcr_epilogue *ep, const struct mcr_threads *th);
 
 /* mcr_conv2d_f32 as GEMMs over bands of output rows (any groups, kernel, stride,
  * padding, dilation); scratch holds mcr_conv2d_gemm_scratch_floats(...) floats. */
@@ -119,7 +135,7 @@ void mcr_matmul_f32(const float *a, const float *b, const float *bias, float *c,
  * weights are one sequential stream per panel, and nothing is packed at run time. */
 void mcr_matmul_packed_f32(const float *a, const float *bpacked, const float *bias, float *c,
                            long m, long k, long n, long lda, long ldc,
-                           const struct mcr_epilogue *ep);
+                           const struct mcr_epilogue *ep, const struct mcr_threads *th);
 
 /* y[i] = op(x[i]) for i < n; alpha/beta are the op's parameters where it has any
  * (clip: min, max; leaky relu/elu: alpha; hard sigmoid: alpha, beta). y may equal x. */
@@ -136,7 +152,7 @@ void mcr_softmax_f32(const float *x, float *y, long rows, long n);
 long mcr_attention_scratch_floats(long m, long n);
 void mcr_attention_f32(const float *q, const float *k, const float *v, float *out,
                        float *scores, long batch, long m, long n, long d, long dv,
-                       float scale);
+                       float scale, const struct mcr_threads *th);
 
 /* Layer norm over rows of length n: y = (x - mean) / sqrt(var + eps) * scale + bias.
  * scale and bias have n elements; bias may be NULL. When not NULL, mean[r] and

@@ -7,6 +7,7 @@
  * hold the whole [m][n] matrix. */
 #include "fastmath.h"
 #include "gemm.h"
+#include "parallel.h"
 
 #define ATTN_ROWS 256
 
@@ -32,18 +33,40 @@ static void scaled_softmax(float *s, long rows, long n, float scale)
     }
 }
 
-void mcr_attention_f32(const float *q, const float *k, const float *v, float *out,
-                       float *scores, long batch, long m, long n, long d, long dv,
-                       float scale)
+struct attention_job {
+    const float *q, *k, *v;
+    float *out, *scores;
+    long batch, m, n, d, dv, tasks;
+    float scale;
+    const struct mcr_threads *th;
+};
+
+/* Task t: its share of the batch entries (heads), with its own scores. */
+static void attention_task(void *ctx, long t)
 {
-    for (long b = 0; b < batch; b++) {
-        const float *qb = q + b * m * d, *kb = k + b * d * n, *vb = v + b * n * dv;
-        float *ob = out + b * m * dv;
+    const struct attention_job *j = ctx;
+    const long m = j->m, n = j->n, d = j->d, dv = j->dv;
+    float *scores = mcr_task_scratch(j->th, j->scores, mcr_attention_scratch_floats(m, n), t);
+    long b0, b1;
+    mcr_task_units(t, j->tasks, j->batch, &b0, &b1);
+    for (long b = b0; b < b1; b++) {
+        const float *qb = j->q + b * m * d, *kb = j->k + b * d * n, *vb = j->v + b * n * dv;
+        float *ob = j->out + b * m * dv;
         for (long i0 = 0; i0 < m; i0 += ATTN_ROWS) {
             const long rows = m - i0 < ATTN_ROWS ? m - i0 : ATTN_ROWS;
             mcr_gemm_f32(qb + i0 * d, d, kb, n, scores, n, rows, d, n, 0, 0, 0, 0);
-            scaled_softmax(scores, rows, n, scale);
+            scaled_softmax(scores, rows, n, j->scale);
             mcr_gemm_f32(scores, n, vb, dv, ob + i0 * dv, dv, rows, n, dv, 0, 0, 0, 0);
         }
     }
+}
+
+void mcr_attention_f32(const float *q, const float *k, const float *v, float *out,
+                       float *scores, long batch, long m, long n, long d, long dv,
+                       float scale, const struct mcr_threads *th)
+{
+    const double work = (double)batch * m * n * (d + dv);
+    struct attention_job job = {q, k, v, out, scores, batch, m, n, d, dv,
+                                mcr_tasks(th, batch, work), scale, th};
+    mcr_run_tasks(th, attention_task, &job, job.tasks);
 }

@@ -11,6 +11,7 @@
 
 #include "gemm.h"
 #include "internal.h"
+#include "parallel.h"
 
 /* Output pixels per band. */
 #define BAND 128
@@ -70,28 +71,53 @@ static void gather_row(const float *xb, int x_nhwc, float *rows, long ckk, long 
     }
 }
 
+struct conv_job {
+    const float *x, *wpacked, *bias;
+    float *y, *scratch;
+    const struct mcr_epilogue *ep;
+    const struct mcr_threads *th;
+    int x_nhwc;
+    long n, c, h, wd, k, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, bands, tasks;
+};
+
+/* Task t: its share of the (image, band) pairs, with its own im2col scratch. */
+static void conv_task(void *ctx, long t)
+{
+    const struct conv_job *j = ctx;
+    const long c = j->c, wd = j->wd, k = j->k, ow = j->ow, kh = j->kh, kw = j->kw;
+    const long ckk = kh * kw * c, np_all = j->oh * ow;
+    float *scratch = mcr_task_scratch(j->th, j->scratch,
+                                      mcr_conv2d_gemm_nhwc_scratch_floats(c, kh, kw), t);
+    long u0, u1;
+    mcr_task_units(t, j->tasks, j->n * j->bands, &u0, &u1);
+    for (long u = u0; u < u1; u++) {
+        const long b = u / j->bands, p0 = (u % j->bands) * BAND;
+        const long np = np_all - p0 < BAND ? np_all - p0 : BAND;
+        const float *xb = j->x + b * c * j->h * wd;
+        /* the band's pixels, one output row's run at a time */
+        for (long p = p0; p < p0 + np;) {
+            const long oy = p / ow, ox0 = p % ow;
+            const long ox1 = ox0 + (p0 + np - p) < ow ? ox0 + (p0 + np - p) : ow;
+            gather_row(xb, j->x_nhwc, scratch + (p - p0) * ckk, ckk, c, j->h, wd, oy, ox0, ox1,
+                       kh, kw, j->sh, j->sw, j->pt, j->pl, j->dh, j->dw);
+            p += ox1 - ox0;
+        }
+        const long y0 = (b * np_all + p0) * k;
+        mcr_gemm_panels_f32(scratch, ckk, j->wpacked, 0, j->y + y0, k, np, ckk, k, 0, j->bias,
+                            j->ep, y0, MCR_GEMM_B_PANELS);
+    }
+}
+
 void mcr_conv2d_gemm_nhwc_f32(const float *x, int x_nhwc, const float *wpacked,
                               const float *bias, float *y, float *scratch, long n, long c,
                               long h, long wd, long k, long oh, long ow, long kh, long kw,
                               long sh, long sw, long pt, long pl, long dh, long dw,
-                              const struct mcr_epilogue *ep)
+                              const struct mcr_epilogue *ep, const struct mcr_threads *th)
 {
-    const long ckk = kh * kw * c, np_all = oh * ow;
-    for (long b = 0; b < n; b++) {
-        const float *xb = x + b * c * h * wd;
-        for (long p0 = 0; p0 < np_all; p0 += BAND) {
-            const long np = np_all - p0 < BAND ? np_all - p0 : BAND;
-            /* the band's pixels, one output row's run at a time */
-            for (long p = p0; p < p0 + np;) {
-                const long oy = p / ow, ox0 = p % ow;
-                const long ox1 = ox0 + (p0 + np - p) < ow ? ox0 + (p0 + np - p) : ow;
-                gather_row(xb, x_nhwc, scratch + (p - p0) * ckk, ckk, c, h, wd, oy, ox0, ox1,
-                           kh, kw, sh, sw, pt, pl, dh, dw);
-                p += ox1 - ox0;
-            }
-            const long y0 = (b * np_all + p0) * k;
-            mcr_gemm_panels_f32(scratch, ckk, wpacked, 0, y + y0, k, np, ckk, k, 0, bias, ep,
-                                y0, MCR_GEMM_B_PANELS);
-        }
-    }
+    const long np_all = oh * ow, bands = (np_all + BAND - 1) / BAND;
+    const double work = (double)n * np_all * k * kh * kw * c;
+    struct conv_job job = {x, wpacked, bias, y, scratch, ep, th, x_nhwc, n, c, h, wd, k, oh,
+                           ow, kh, kw, sh, sw, pt, pl, dh, dw, bands,
+                           mcr_tasks(th, n * bands, work)};
+    mcr_run_tasks(th, conv_task, &job, job.tasks);
 }

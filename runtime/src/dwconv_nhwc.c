@@ -18,6 +18,7 @@
 #include "dwconv_nhwc_ukernel.h"
 #include "internal.h"
 #include "mcr.h"
+#include "parallel.h"
 
 /* Channels per pass over the image. One group's ring of kh rows (kh x wp x GROUP floats:
  * 31 KB for 7x7 on a 64-wide plane) stays in L1 from one output row to the next, where
@@ -70,46 +71,98 @@ static void fill_row(float *dst, const float *xrow, long wd, long c, long mult, 
     memset(dst + t1 * kc, 0, (size_t)((wp - t1) * kc) * sizeof(float));
 }
 
+struct dw_job {
+    const float *x, *w, *bias;
+    float *y, *scratch;
+    const struct mcr_epilogue *ep;
+    const struct mcr_threads *th;
+    long n, c, h, wd, mult, oh, ow, kh, kw, sh, sw, pt, pl;
+    long k, wp, gmax, groups, chunks, tasks;
+};
+
+/* Output rows [oy0, oy1) of channels [g0, g0 + kc) of image b, with a ring of input rows
+ * started empty (so a chunk of rows comes out as it does inside the whole image). */
+static void dw_rows(const struct dw_job *j, float *scratch, long b, long g0, long oy0, long oy1)
+{
+    const long c = j->c, h = j->h, wd = j->wd, k = j->k, wp = j->wp, kh = j->kh;
+    const long kc = k - g0 < j->gmax ? k - g0 : j->gmax;
+    const float *xb = j->x + b * h * wd * c, *zero = scratch + kh * wp * j->gmax;
+    float *yb = j->y + b * j->oh * j->ow * k;
+    const float *rows[MCR_DWCONV_MAX_TAPS]; /* kh <= kh * kw <= MCR_DWCONV_MAX_TAPS */
+    long held[MCR_DWCONV_MAX_TAPS];         /* the input row in each ring slot, or -1 */
+    for (long s = 0; s < kh; s++) held[s] = -1;
+    for (long oy = oy0; oy < oy1; oy++) {
+        /* The window's kh input rows are consecutive, so their slots differ. */
+        for (long r = 0; r < kh; r++) {
+            const long iy = oy * j->sh + r - j->pt;
+            if (iy < 0 || iy >= h) {
+                rows[r] = zero;
+                continue;
+            }
+            const long slot = iy % kh;
+            float *dst = scratch + slot * wp * kc;
+            if (held[slot] != iy) {
+                fill_row(dst, xb + iy * wd * c, wd, c, j->mult, wp, j->pl, g0, kc);
+                held[slot] = iy;
+            }
+            rows[r] = dst;
+        }
+        float *yrow = yb + oy * j->ow * k;
+        MCR_DWCONV_NHWC_UKERNEL(rows, kh, j->kw, j->sw, j->w + g0, j->bias ? j->bias + g0 : NULL,
+                                yrow + g0, j->ow, kc, k);
+        /* One group: the epilogue while the row is in L1. */
+        if (j->gmax == k) mcr_epilogue_f32(j->ep, yrow, (b * j->oh + oy) * j->ow * k, j->ow * k);
+    }
+}
+
+/* Task t: its share of the (image, group, chunk of rows) units, with its own scratch. */
+static void dw_task(void *ctx, long t)
+{
+    const struct dw_job *j = ctx;
+    float *scratch = mcr_task_scratch(j->th, j->scratch,
+                                      mcr_dwconv2d_nhwc_scratch_floats(j->k, j->h, j->wd, j->c,
+                                                                       j->ow, j->kh, j->kw,
+                                                                       j->sw), t);
+    memset(scratch + j->kh * j->wp * j->gmax, 0, (size_t)(j->wp * j->gmax) * sizeof(float));
+    long u0, u1;
+    mcr_task_units(t, j->tasks, j->n * j->groups * j->chunks, &u0, &u1);
+    for (long u = u0; u < u1; u++) {
+        const long chunk = u % j->chunks, g = u / j->chunks % j->groups;
+        const long b = u / j->chunks / j->groups;
+        dw_rows(j, scratch, b, g * j->gmax, chunk * j->oh / j->chunks,
+                (chunk + 1) * j->oh / j->chunks);
+    }
+}
+
+/* Task t: the epilogue on its share of the output rows (several groups: rows are
+ * complete only after all of them). */
+static void dw_epilogue_task(void *ctx, long t)
+{
+    const struct dw_job *j = ctx;
+    const long row = j->ow * j->k;
+    long r0, r1;
+    mcr_task_units(t, j->tasks, j->n * j->oh, &r0, &r1);
+    mcr_epilogue_f32(j->ep, j->y + r0 * row, r0 * row, (r1 - r0) * row);
+}
+
 void mcr_dwconv2d_nhwc_f32(const float *x, const float *w, const float *bias, float *y,
                            float *scratch, long n, long c, long h, long wd, long mult,
                            long oh, long ow, long kh, long kw, long sh, long sw, long pt,
-                           long pl, const struct mcr_epilogue *ep)
+                           long pl, const struct mcr_epilogue *ep,
+                           const struct mcr_threads *th)
 {
-    const long k = c * mult, wp = (ow - 1) * sw + kw, gmax = group(k, h, wd, c);
-    float *zero = scratch + kh * wp * gmax;
-    const float *rows[MCR_DWCONV_MAX_TAPS]; /* kh <= kh * kw <= MCR_DWCONV_MAX_TAPS */
-    long held[MCR_DWCONV_MAX_TAPS];         /* the input row in each ring slot, or -1 */
-    memset(zero, 0, (size_t)(wp * gmax) * sizeof(float));
-    for (long b = 0; b < n; b++) {
-        const float *xb = x + b * h * wd * c;
-        float *yb = y + b * oh * ow * k;
-        for (long g0 = 0; g0 < k; g0 += gmax) {
-            const long kc = k - g0 < gmax ? k - g0 : gmax;
-            for (long s = 0; s < kh; s++) held[s] = -1;
-            for (long oy = 0; oy < oh; oy++) {
-                /* The window's kh input rows are consecutive, so their slots differ. */
-                for (long r = 0; r < kh; r++) {
-                    const long iy = oy * sh + r - pt;
-                    if (iy < 0 || iy >= h) {
-                        rows[r] = zero;
-                        continue;
-                    }
-                    const long slot = iy % kh;
-                    float *dst = scratch + slot * wp * kc;
-                    if (held[slot] != iy) {
-                        fill_row(dst, xb + iy * wd * c, wd, c, mult, wp, pl, g0, kc);
-                        held[slot] = iy;
-                    }
-                    rows[r] = dst;
-                }
-                float *yrow = yb + oy * ow * k;
-                MCR_DWCONV_NHWC_UKERNEL(rows, kh, kw, sw, w + g0, bias ? bias + g0 : NULL,
-                                        yrow + g0, ow, kc, k);
-                /* One group: the epilogue while the row is in L1. */
-                if (gmax == k) mcr_epilogue_f32(ep, yrow, (b * oh + oy) * ow * k, ow * k);
-            }
-        }
-        /* Several groups: the output rows are complete only now. */
-        if (gmax < k) mcr_epilogue_f32(ep, yb, b * oh * ow * k, oh * ow * k);
+    const long k = c * mult, gmax = group(k, h, wd, c), groups = (k + gmax - 1) / gmax;
+    const double work = (double)n * oh * ow * k * kh * kw;
+    struct dw_job j = {x, w, bias, y, scratch, ep, th, n, c, h, wd, mult, oh, ow, kh, kw,
+                       sh, sw, pt, pl, k, (ow - 1) * sw + kw, gmax, groups, 1, 1};
+    /* Fewer (image, group) units than threads (the stem's one group over a large image):
+     * chunks of rows, each refilling its ring's first rows. */
+    j.tasks = mcr_tasks(th, n * groups * oh, work);
+    j.chunks = n * groups >= j.tasks ? 1 : (j.tasks + n * groups - 1) / (n * groups);
+    j.tasks = mcr_tasks(th, n * groups * j.chunks, work);
+    mcr_run_tasks(th, dw_task, &j, j.tasks);
+    if (gmax < k && ep) {
+        j.tasks = mcr_tasks(th, n * oh, (double)n * oh * ow * k);
+        mcr_run_tasks(th, dw_epilogue_task, &j, j.tasks);
     }
 }

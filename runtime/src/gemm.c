@@ -20,6 +20,7 @@
 #include "epilogue.h"
 #include "gemm.h"
 #include "gemm_ukernel.h"
+#include "parallel.h"
 
 /* Rows of b per packed block (config.h: 64 for the SIMD kernels). Measured on this
  * project's shapes (AMD EPYC, 48 KB L1d; the model's generated code against the same code with another KC,
@@ -183,4 +184,53 @@ void mcr_gemm_f32(const float *a, long lda, const float *b, long ldb, float *c, 
                   const struct mcr_epilogue *ep, long ep_offset)
 {
     mcr_gemm_panels_f32(a, lda, b, ldb, c, ldc, m, k, n, row_bias, col_bias, ep, ep_offset, 0);
+}
+
+struct gemm_job {
+    const float *a, *b, *row_bias, *col_bias;
+    float *c;
+    long lda, ldb, ldc, m, k, n, ep_offset, units, tasks;
+    const struct mcr_epilogue *ep;
+    int flags, by_rows;
+};
+
+/* Task t: its blocks of rows (MR each) or of columns (MCR_PANEL each, so that a panel of
+ * pre-packed b starts at a whole panel). */
+static void gemm_task(void *ctx, long t)
+{
+    const struct gemm_job *j = ctx;
+    long u0, u1;
+    mcr_task_units(t, j->tasks, j->units, &u0, &u1);
+    if (u0 == u1) return;
+    if (j->by_rows) {
+        const long i0 = u0 * MR, i1 = u1 * MR < j->m ? u1 * MR : j->m;
+        mcr_gemm_panels_f32(j->a + i0 * j->lda, j->lda, j->b, j->ldb, j->c + i0 * j->ldc,
+                            j->ldc, i1 - i0, j->k, j->n, j->row_bias ? j->row_bias + i0 : NULL,
+                            j->col_bias, j->ep, j->ep_offset + i0 * j->ldc, j->flags);
+    } else {
+        const long c0 = u0 * MCR_PANEL, c1 = u1 * MCR_PANEL < j->n ? u1 * MCR_PANEL : j->n;
+        const float *b = (j->flags & MCR_GEMM_B_PANELS) ? j->b + c0 * j->k : j->b + c0;
+        mcr_gemm_panels_f32(j->a, j->lda, b, j->ldb, j->c + c0, j->ldc, j->m, j->k, c1 - c0,
+                            j->row_bias, j->col_bias ? j->col_bias + c0 : NULL, j->ep,
+                            j->ep_offset + c0, j->flags);
+    }
+}
+
+void mcr_gemm_threads_f32(const struct mcr_threads *th, const float *a, long lda,
+                          const float *b, long ldb, float *c, long ldc, long m, long k,
+                          long n, const float *row_bias, const float *col_bias,
+                          const struct mcr_epilogue *ep, long ep_offset, int flags)
+{
+    const long row_blocks = (m + MR - 1) / MR, col_blocks = (n + MCR_PANEL - 1) / MCR_PANEL;
+    const int by_rows = m >= n || col_blocks < 2;
+    const long units = by_rows ? row_blocks : col_blocks;
+    const long tasks = mcr_tasks(th, units, (double)m * (double)k * (double)n);
+    if (tasks <= 1) { /* the serial call itself */
+        mcr_gemm_panels_f32(a, lda, b, ldb, c, ldc, m, k, n, row_bias, col_bias, ep, ep_offset,
+                            flags);
+        return;
+    }
+    struct gemm_job job = {a, b, row_bias, col_bias, c, lda, ldb, ldc, m, k, n, ep_offset,
+                           units, tasks, ep, flags, by_rows};
+    mcr_run_tasks(th, gemm_task, &job, tasks);
 }

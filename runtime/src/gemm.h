@@ -22,4 +22,14 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
                          long ldc, long m, long k, long n, const float *row_bias,
                          const float *col_bias, const struct mcr_epilogue *ep, long ep_offset,
                          int flags);
+
+/* mcr_gemm_panels_f32 split over threads (mcr.h, struct mcr_threads; NULL: one thread):
+ * by blocks of MR rows of c, or by blocks of MCR_PANEL columns when c has fewer rows than
+ * columns (ViT-B/16's 197 tokens against 768-3072 features: each task then streams only
+ * its share of b). Every tile is computed as by the serial call: the same bits for any
+ * number of threads. */
+void mcr_gemm_threads_f32(const struct mcr_threads *th, const float *a, long lda,
+                          const float *b, long ldb, float *c, long ldc, long m, long k,
+                          long n, const float *row_bias, const float *col_bias,
+                          const struct mcr_epilogue *ep, long ep_offset, int flags);
 #endif

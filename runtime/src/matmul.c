@@ -11,8 +11,8 @@ void mcr_matmul_f32(const float *a, const float *b, const float *bias, float *c,
 
 void mcr_matmul_packed_f32(const float *a, const float *bpacked, const float *bias, float *c,
                            long m, long k, long n, long lda, long ldc,
-                           const struct mcr_epilogue *ep)
+                           const struct mcr_epilogue *ep, const struct mcr_threads *th)
 {
-    mcr_gemm_panels_f32(a, lda, bpacked, 0, c, ldc, m, k, n, 0, bias, ep, 0,
-                        MCR_GEMM_B_PANELS);
+    mcr_gemm_threads_f32(th, a, lda, bpacked, 0, c, ldc, m, k, n, 0, bias, ep, 0,
+                         MCR_GEMM_B_PANELS);
 }

@@ -4,6 +4,7 @@
  * counter under the mutex until none is left (the runtime's tasks are coarse: a few per
  * thread, so the lock is taken a few times per kernel); the caller waits until every
  * task has returned. C99 + POSIX threads; no allocation after create. */
+#define _POSIX_C_SOURCE 200112L /* pthreads under -std=c99 */
 #include "mcr_threadpool.h"
 
 #include <pthread.h>

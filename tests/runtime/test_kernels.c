@@ -58,6 +58,42 @@ static void to_nhwc(const float *src, float *dst, long n, long ch, long hw, int 
             }
 }
 
+/* A parallel-for that runs the tasks one after another, the last first: every thread
+ * count's split of the work and its scratch slices, without threads (test_threadpool.c
+ * runs tasks concurrently, and the generated code runs under ThreadSanitizer in pytest).
+ * These builds set MCR_TASK_MIN_WORK to 1, so that even small shapes are split. */
+static void reverse_for(void *context, mcr_task_fn task, void *task_context, long n)
+{
+    (void)context;
+    for (long i = n - 1; i >= 0; i--) task(task_context, i);
+}
+
+/* The thread counts the threaded kernels are tested with: each must give the serial
+ * call's bits. */
+static const int THREADS[] = {2, 3, 4, 7};
+#define NTHREADS (sizeof THREADS / sizeof THREADS[0])
+
+struct threaded {
+    struct mcr_parallel par;
+    struct mcr_threads th;
+};
+
+/* A kernel's threads argument for `threads` threads, with scratch for the tasks after the
+ * first (threaded_free releases it). */
+static const struct mcr_threads *threaded(struct threaded *t, int threads, long scratch_floats)
+{
+    t->par = (struct mcr_parallel){reverse_for, NULL, threads};
+    t->th.par = &t->par;
+    t->th.more = calloc((size_t)((threads - 1) * scratch_floats + 1), sizeof(float));
+    assert_non_null(t->th.more);
+    return &t->th;
+}
+
+static void threaded_free(struct threaded *t)
+{
+    free(t->th.more);
+}
+
 /* b [rows][cols] in panels of MCR_PANEL columns (mcr.h), as the compiler packs weights. */
 static float *pack_panels(const float *b, long rows, long cols)
 {
@@ -88,13 +124,21 @@ static void conv_nhwc_case(const float *x, const float *wt, const float *b, cons
         float *wn = malloc((size_t)(k * kh * kw) * sizeof(float));
         for (long oc = 0; oc < k; oc++)
             for (long t = 0; t < kh * kw; t++) wn[t * k + oc] = wt[oc * kh * kw + t];
-        float *scratch = malloc((size_t)mcr_dwconv2d_nhwc_scratch_floats(k, h, w, c, ow, kh, kw, sw) *
-                                sizeof(float));
+        const long sf = mcr_dwconv2d_nhwc_scratch_floats(k, h, w, c, ow, kh, kw, sw);
+        float *scratch = malloc((size_t)sf * sizeof(float));
+        float *yt = malloc((size_t)ny * sizeof(float));
         mcr_dwconv2d_nhwc_f32(xn, wn, b, yn, scratch, n, c, h, w, k / c, oh, ow, kh, kw, sh,
-                              sw, pt, pl, &ep);
+                              sw, pt, pl, &ep, NULL);
+        for (size_t i = 0; i < NTHREADS; i++) {
+            struct threaded t;
+            mcr_dwconv2d_nhwc_f32(xn, wn, b, yt, scratch, n, c, h, w, k / c, oh, ow, kh, kw,
+                                  sh, sw, pt, pl, &ep, threaded(&t, THREADS[i], sf));
+            assert_memory_equal(yt, yn, (size_t)ny * sizeof(float));
+            threaded_free(&t);
+        }
         to_nhwc(yn, y, n, k, oh * ow, 1);
         assert_close(y, ref, ny, 1e-5, 1e-5);
-        free(wn), free(scratch);
+        free(wn), free(scratch), free(yt);
     }
     if (groups == 1) {
         float *wk = malloc((size_t)(k * cg * kh * kw) * sizeof(float));
@@ -103,15 +147,24 @@ static void conv_nhwc_case(const float *x, const float *wt, const float *b, cons
                 for (long t = 0; t < kh * kw; t++)
                     wk[(t * c + ic) * k + oc] = wt[(oc * c + ic) * kh * kw + t];
         float *wp = pack_panels(wk, kh * kw * c, k);
-        float *scratch = malloc((size_t)mcr_conv2d_gemm_nhwc_scratch_floats(c, kh, kw) *
-                                sizeof(float));
+        const long sf = mcr_conv2d_gemm_nhwc_scratch_floats(c, kh, kw);
+        float *scratch = malloc((size_t)sf * sizeof(float));
+        float *yt = malloc((size_t)ny * sizeof(float));
         for (int x_nhwc = 0; x_nhwc < 2; x_nhwc++) {
             mcr_conv2d_gemm_nhwc_f32(x_nhwc ? xn : x, x_nhwc, wp, b, yn, scratch, n, c, h, w, k,
-                                     oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, &ep);
+                                     oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, &ep, NULL);
+            for (size_t i = 0; i < NTHREADS; i++) {
+                struct threaded t;
+                mcr_conv2d_gemm_nhwc_f32(x_nhwc ? xn : x, x_nhwc, wp, b, yt, scratch, n, c, h,
+                                         w, k, oh, ow, kh, kw, sh, sw, pt, pl, dh, dw, &ep,
+                                         threaded(&t, THREADS[i], sf));
+                assert_memory_equal(yt, yn, (size_t)ny * sizeof(float));
+                threaded_free(&t);
+            }
             to_nhwc(yn, y, n, k, oh * ow, 1);
             assert_close(y, ref, ny, 1e-5, 1e-5);
         }
-        free(wk), free(wp), free(scratch);
+        free(wk), free(wp), free(scratch), free(yt);
     }
     free(xn), free(resn), free(yn), free(y);
 }
@@ -454,9 +507,21 @@ static void test_matmul(void **state)
                 for (long p = 0; p < k; p++)
                     for (long j = 0; j < w; j++)
                         bpk[(q * k + p) * w + j] = q * w + j < n ? b[p * ldb + q * w + j] : 0.0f;
-            mcr_matmul_packed_f32(a, bpk, use_bias ? bias : NULL, c, m, k, n, lda, ldc, NULL);
+            mcr_matmul_packed_f32(a, bpk, use_bias ? bias : NULL, c, m, k, n, lda, ldc, NULL,
+                                  NULL);
             assert_close(c, ref, m * ldc, 1e-5, 1e-5);
-            free(bpk);
+            float *ct = malloc((size_t)(m * ldc) * sizeof(float));
+            for (size_t i = 0; i < NTHREADS; i++) { /* split by rows or by columns */
+                struct threaded t;
+                memcpy(ct, c, (size_t)(m * ldc) * sizeof(float));
+                for (long r = 0; r < m; r++) /* the split's columns, written again */
+                    for (long j = 0; j < n; j++) ct[r * ldc + j] = -1.0f;
+                mcr_matmul_packed_f32(a, bpk, use_bias ? bias : NULL, ct, m, k, n, lda, ldc,
+                                      NULL, threaded(&t, THREADS[i], 0));
+                assert_memory_equal(ct, c, (size_t)(m * ldc) * sizeof(float));
+                threaded_free(&t);
+            }
+            free(bpk), free(ct);
             /* With GELU, the epilogue of every ConvMlp (whole tiles take their own path). */
             double *gelu_ref = malloc((size_t)(m * ldc) * sizeof(double));
             for (long i = 0; i < m * ldc; i++) { /* columns past n stay as they were */
@@ -817,8 +882,16 @@ static void test_attention(void **state)
                     ref[(b * M + i) * DV + c] = acc;
                 }
             }
-        mcr_attention_f32(q, k, v, out, scores, B, M, N, D, DV, (float)scale);
+        mcr_attention_f32(q, k, v, out, scores, B, M, N, D, DV, (float)scale, NULL);
         assert_close(out, ref, B * M * DV, 1e-6, 1e-5);
+        for (size_t i = 0; i < NTHREADS; i++) { /* by heads, each task its own scores */
+            struct threaded t;
+            float outt[B * M * DV];
+            mcr_attention_f32(q, k, v, outt, scores, B, M, N, D, DV, (float)scale,
+                              threaded(&t, THREADS[i], mcr_attention_scratch_floats(M, N)));
+            assert_memory_equal(outt, out, sizeof out);
+            threaded_free(&t);
+        }
     }
     free(q), free(k), free(v), free(scores);
 }
