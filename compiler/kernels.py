@@ -140,10 +140,10 @@ SPECS: dict[str, KernelSpec] = {s.op: s for s in [
     KernelSpec("binary", layout="binary", inplace=(0, 1), label=_elementwise_label),
     KernelSpec("channel_affine", inplace=(0,)),
     KernelSpec("softmax", inplace=(0,)),
-    KernelSpec("layernorm", inplace=(0,)),
+    KernelSpec("layernorm", inplace=(0,), parallel=True),
     KernelSpec("reduce", layout="reduce"),
     KernelSpec("pool2d"),
-    KernelSpec("copy", layout="copy"),
+    KernelSpec("copy", layout="copy", parallel=True),
     KernelSpec("alias", layout="alias"),  # a view: no call, no template
 ]}
 

@@ -132,7 +132,8 @@ def table(models: list[LoopModel]) -> str:
         ms = {m.core: m for m in models if m.kernel == kernel}
         first = next(iter(ms.values()))
         cells = [f"{ms[c].cycles:.1f} cyc, {100 * ms[c].fraction:.0f}%" for c in cores]
-        rows.append(f"| {kernel} | {first.fmla} / {first.instructions} | " + " | ".join(cells) + " |")
+        rows.append(f"| {kernel} | {first.fmla} / {first.instructions} | "
+                    + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 

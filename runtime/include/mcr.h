@@ -158,7 +158,8 @@ void mcr_attention_f32(const float *q, const float *k, const float *v, float *ou
  * scale and bias have n elements; bias may be NULL. When not NULL, mean[r] and
  * invstd[r] = 1 / sqrt(var + eps) receive each row's statistics. */
 void mcr_layernorm_f32(const float *x, const float *scale, const float *bias, float *y,
-                       float *mean, float *invstd, long rows, long n, float eps);
+                       float *mean, float *invstd, long rows, long n, float eps,
+                       const struct mcr_threads *th);
 
 /* Per-channel affine over [outer][c][inner]: y = x * scale[c] + shift[c]
  * (inference BatchNorm with its statistics folded at compile time). */
@@ -184,7 +185,8 @@ void mcr_pool2d_f32(enum mcr_pool_op op, const float *x, float *y, long planes,
 /* dst[idx . dstride] = src[idx . sstride] for every index idx of `shape`: transpose,
  * slice, concat, split, expand and gather are all this one copy. */
 void mcr_copy_strided_f32(float *dst, const long *dstride, const float *src,
-                          const long *sstride, const long *shape, int rank);
+                          const long *sstride, const long *shape, int rank,
+                          const struct mcr_threads *th);
 
 /* dst[i] = value for i < n. */
 void mcr_fill_f32(float *dst, long n, float value);

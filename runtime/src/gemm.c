@@ -23,8 +23,8 @@
 #include "parallel.h"
 
 /* Rows of b per packed block (config.h: 64 for the SIMD kernels). Measured on this
- * project's shapes (AMD EPYC, 48 KB L1d; the model's generated code against the same code with another KC,
- * alternating runs): AVX-512 MCi4 -12% and ViT-B/16 -2% against 256 (a 32 KB block, two
+ * project's shapes (AMD EPYC, 48 KB L1d; the model's generated code against the same code
+ * with another KC, alternating runs): AVX-512 MCi4 -12% and ViT-B/16 -2% against 256 (a 32 KB block, two
  * thirds of that L1 before a's rows and c's tile), AVX2 MCi4 -4% and ViT-B/16 +-1% against
  * 128; 32 is slower (ViT-B/16 +10%). An 8 KB block (AVX-512; 4 KB AVX2) leaves room in any
  * L1 of 32 KB or more, which is every x86-64-v3/v4 CPU's. It is also the length of the

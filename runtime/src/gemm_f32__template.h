@@ -66,8 +66,10 @@ void GEMM_UKERNEL(MCR_GEMM_UKERNEL_ARGS)
 void GEMM_UKERNEL_ROWS(long rows, MCR_GEMM_UKERNEL_ARGS)
 {
     switch (rows) {
-#define ROWS_CASE(n) \
-    case n: tile(n < GEMM_MR ? n : GEMM_MR, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate); break;
+#define ROWS_CASE(n)                                                                     \
+    case n:                                                                              \
+        tile(n < GEMM_MR ? n : GEMM_MR, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate); \
+        break;
     ROWS_CASE(1)
     ROWS_CASE(2)
     ROWS_CASE(3)

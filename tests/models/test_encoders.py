@@ -71,7 +71,8 @@ ARM = [("mci0", 64, ()), ("mci1", 64, ("--form", "reparam")), ("mci2", 64, ()),
 
 
 @pytest.mark.parametrize("model,res,flags", ARM,
-                         ids=["-".join([m, str(r), *[f.lstrip("-") for f in fl]]) for m, r, fl in ARM])
+                         ids=["-".join([m, str(r), *[f.lstrip("-") for f in fl]])
+                              for m, r, fl in ARM])
 def test_encoder_on_aarch64(model: str, res: int, flags: tuple[str, ...]) -> None:
     """The aarch64 target (NEON micro-kernels), run under qemu-aarch64 where this machine
     is not aarch64: every block kind of the MCi (train and reparameterized) and ViT-B/16."""

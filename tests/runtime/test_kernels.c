@@ -733,8 +733,16 @@ static void test_layernorm(void **state)
                 ref[r * N + i] = (x[r * N + i] - mean) / sqrt(var + 1e-5) * g[i] + (use_bias ? b[i] : 0);
         }
         mcr_layernorm_f32(x, g, use_bias ? b : NULL, y, use_bias ? mean : NULL,
-                          use_bias ? inv : NULL, R, N, 1e-5f);
+                          use_bias ? inv : NULL, R, N, 1e-5f, NULL);
         assert_close(y, ref, R * N, 2e-4, 1e-4); /* float input rounding at mean 100 */
+        for (size_t i = 0; i < NTHREADS; i++) { /* by rows */
+            struct threaded t;
+            float yt[R * N];
+            mcr_layernorm_f32(x, g, use_bias ? b : NULL, yt, NULL, NULL, R, N, 1e-5f,
+                              threaded(&t, THREADS[i], 0));
+            assert_memory_equal(yt, y, sizeof yt);
+            threaded_free(&t);
+        }
         if (use_bias) {
             assert_close(mean, ref_mean, R, 1e-6, 1e-6);
             assert_close(inv, ref_inv, R, 1e-6, 1e-5);
@@ -837,15 +845,25 @@ static void test_copy_strided(void **state)
     for (long i = 0; i < 4; i++)
         for (long j = 0; j < 2; j++)
             for (long k = 0; k < 3; k++) ref[1 + i * 8 + j * 4 + k] = x[j * 12 + k * 4 + i];
-    mcr_copy_strided_f32(y + 1, dst, x, src, shape, 3);
+    mcr_copy_strided_f32(y + 1, dst, x, src, shape, 3, NULL);
     assert_close(y, ref, 32, 0, 0);
+    /* Threaded: by the first dimension longer than 1 (here behind a dimension of 1). */
+    const long shape1[4] = {1, 4, 2, 3}, dst1[4] = {0, 8, 4, 1}, src1[4] = {0, 1, 12, 4};
+    for (size_t i = 0; i < NTHREADS; i++) {
+        struct threaded t;
+        float yt[4 * 2 * 4];
+        for (int e = 0; e < 32; e++) yt[e] = -7.0f;
+        mcr_copy_strided_f32(yt + 1, dst1, x, src1, shape1, 4, threaded(&t, THREADS[i], 0));
+        assert_memory_equal(yt, y, sizeof yt);
+        threaded_free(&t);
+    }
     /* Negative source stride (a reversed slice) and a broadcast (stride 0). */
     const long s1[2] = {2, 5}, d1[2] = {5, 1}, ss1[2] = {0, -1};
     float z[10];
     double rz[10];
     for (long i = 0; i < 2; i++)
         for (long k = 0; k < 5; k++) rz[i * 5 + k] = x[9 - k];
-    mcr_copy_strided_f32(z, d1, x + 9, ss1, s1, 2);
+    mcr_copy_strided_f32(z, d1, x + 9, ss1, s1, 2, NULL);
     assert_close(z, rz, 10, 0, 0);
     /* fill */
     mcr_fill_f32(z, 10, 1.5f);
