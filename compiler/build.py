@@ -14,6 +14,10 @@ from .targets import archiver, c_compiler, link_flags, resolve
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "runtime"
 CFLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
+# What the test driver (templates/driver.c.j2) links besides the model and the runtime:
+# the optional thread pool it runs MOBILEC_THREADS threads of.
+DRIVER_SOURCES = [RUNTIME / "threadpool" / "mcr_threadpool.c"]
+DRIVER_FLAGS = ["-pthread"]
 
 
 def cc() -> str:

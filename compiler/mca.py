@@ -172,6 +172,7 @@ def instructions_per_inference(model: str, target: str, name: str = "model") -> 
     -DMCR_PORTABLE: the portable micro-kernels, not NEON's (config.h)."""
     import numpy as np
 
+    from .build import DRIVER_FLAGS, DRIVER_SOURCES
     from .pipeline import compile_file, write_sources
     from .verify import driver_source, make_inputs
     cross, _ = tools()
@@ -187,7 +188,8 @@ def instructions_per_inference(model: str, target: str, name: str = "model") -> 
                                "-static",
                                "-I", str(ROOT / "runtime" / "include"), "-I", str(work),
                                f"-Wa,-I,{work}", str(work / "m_model.c"),
-                               str(work / "m_driver.c"), *runtime, "-lm", "-o", str(exe)],
+                               str(work / "m_driver.c"), *runtime, *map(str, DRIVER_SOURCES),
+                               *DRIVER_FLAGS, "-lm", "-o", str(exe)],
                               capture_output=True, text=True)
         if proc.returncode != 0:
             raise MobilecError(f"cross-building {name} for {target} failed: {proc.stderr[-300:]}")

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from .build import RUNTIME, build_program
+from .build import DRIVER_FLAGS, DRIVER_SOURCES, build_program
 from .codegen import c_ident, environment
 from .errors import MobilecError
 from .targets import EMULATOR, host_arch, is_foreign, launcher, resolve, runs_here
@@ -90,10 +90,8 @@ def build_driver(compiled: Compiled, workdir: Path, extra_flags: list[str] | Non
     write_sources(compiled, c_path)
     drv = workdir / f"{ident}_driver.c"
     write_atomic(drv, driver_source(compiled))
-    # The driver runs on MOBILEC_THREADS threads of the runtime's optional pthread pool.
-    pool = RUNTIME / "threadpool" / "mcr_threadpool.c"
-    return build_program([c_path, drv, pool], workdir / f"{ident}_driver", compiled.target,
-                         extra_flags, [*(model_flags or []), "-pthread"])
+    return build_program([c_path, drv, *DRIVER_SOURCES], workdir / f"{ident}_driver",
+                         compiled.target, extra_flags, [*(model_flags or []), *DRIVER_FLAGS])
 
 
 def run_driver(exe: Path, inputs: list[np.ndarray], out_shapes: list[tuple[int, ...]],

@@ -320,7 +320,7 @@ def run_case(case: Case, work: Path, sanitized_build: Callable[[Path], str | Non
 def sanitized_builder() -> Callable[[Path], str | None]:
     """Build a generated model with -Werror under ASan+UBSan against a sanitized runtime
     (built once) and run it on a random input; None when all is clean."""
-    from compiler.build import CFLAGS, RUNTIME, runtime_library
+    from compiler.build import CFLAGS, DRIVER_FLAGS, DRIVER_SOURCES, RUNTIME, runtime_library
     san = ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
     lib = runtime_library("generic", san)
 
@@ -329,7 +329,8 @@ def sanitized_builder() -> Callable[[Path], str | None]:
         exe = folder / "fz"
         proc = subprocess.run(["cc", *CFLAGS, *san, "-I", str(RUNTIME / "include"), "-I",
                                str(folder), f"-Wa,-I,{folder}", str(c_path),
-                               str(folder / "fz_driver.c"), str(lib), "-lm", "-o", str(exe)],
+                               str(folder / "fz_driver.c"), str(lib),
+                               *map(str, DRIVER_SOURCES), *DRIVER_FLAGS, "-lm", "-o", str(exe)],
                               capture_output=True, text=True)
         if proc.returncode != 0:
             return "build: " + (proc.stderr.strip().splitlines() or ["?"])[0][:300]

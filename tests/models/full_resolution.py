@@ -70,7 +70,7 @@ def sanitized_run(path: Path, model: str, stem: str) -> str | None:
     raise its memory high-water mark, which every later child inherits (the compile peak
     RSS column would then be this process's)."""
     import numpy as np
-    from compiler.build import CFLAGS, RUNTIME
+    from compiler.build import CFLAGS, DRIVER_FLAGS, DRIVER_SOURCES, RUNTIME
     from compiler.verify import compare
     work = OUT / f"{model}_san"
     proc = run(["verify", str(path), "--name", model, "-q", "--target", "generic", "--keep",
@@ -81,7 +81,8 @@ def sanitized_run(path: Path, model: str, stem: str) -> str | None:
     build = subprocess.run(["cc", *CFLAGS, *san, "-I", str(RUNTIME / "include"), "-I", str(work),
                             f"-Wa,-I,{work}", str(work / f"{model}_model.c"),
                             str(work / f"{model}_driver.c"),
-                            *map(str, sorted((RUNTIME / "src").glob("*.c"))), "-lm", "-o",
+                            *map(str, sorted((RUNTIME / "src").glob("*.c"))),
+                            *map(str, DRIVER_SOURCES), *DRIVER_FLAGS, "-lm", "-o",
                             str(work / "san")], capture_output=True, text=True)
     if build.returncode != 0:
         return "build failed: " + build.stderr[-500:]

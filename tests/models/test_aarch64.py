@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from compiler.build import DRIVER_FLAGS, DRIVER_SOURCES
 from compiler.cli import main
 from compiler.pipeline import compile_file, write_sources
 from compiler.targets import TARGETS
@@ -39,7 +40,8 @@ def test_runs_on_aarch64(tmp_path: Path, target: str) -> None:
     subprocess.run([CROSS, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-static",
                     *TARGETS[target].cflags, *(["-DMCR_PORTABLE"] if target == "generic" else []),
                     "-I", str(ROOT / "runtime" / "include"), "-I", str(tmp_path),
-                    str(tmp_path / "m_model.c"), str(tmp_path / "m_driver.c"), *runtime, "-lm",
+                    str(tmp_path / "m_model.c"), str(tmp_path / "m_driver.c"), *runtime,
+                    *map(str, DRIVER_SOURCES), *DRIVER_FLAGS, "-lm",
                     "-o", str(exe)], check=True)
     out = tmp_path / "out.bin"
     subprocess.run([QEMU, str(exe), str(fixture("mci0_64_input.bin")), str(out)], check=True,

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from helpers import ROOT, fixture
+from compiler.build import DRIVER_FLAGS, DRIVER_SOURCES
 from compiler.pipeline import compile_file, write_sources
 from compiler.targets import TARGETS, is_foreign, runs_here
 from compiler.verify import compare, driver_source, MAX_REL_DIFF, MIN_COSINE
@@ -48,7 +49,8 @@ def test_fixture_under_asan_and_ubsan(tmp_path: Path) -> None:
     san = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g"]
     subprocess.run(["gcc", *WARNINGS[:-1], "-O1", *san, "-I", str(ROOT / "runtime" / "include"),
                     "-I", str(tmp_path), str(tmp_path / "m_model.c"), str(tmp_path / "m_driver.c"),
-                    *runtime, "-lm", "-o", str(exe)], check=True)
+                    *runtime, *map(str, DRIVER_SOURCES), *DRIVER_FLAGS, "-lm", "-o", str(exe)],
+                   check=True)
     out = tmp_path / "out.bin"
     proc = subprocess.run([str(exe), str(fixture("mci0_64_input.bin")), str(out)],
                           capture_output=True, text=True)
