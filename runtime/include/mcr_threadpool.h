@@ -1,8 +1,9 @@
 /*
- * mcr_threadpool.h - an optional, portable thread pool implementing mcr_parallel.h with POSIX
- * threads: persistent workers, nothing allocated per call. In its own file
- * (runtime/threadpool/mcr_threadpool.c, link with -pthread) so that products that bring their own
- * pool, or want no threads, do not link it.
+ * mcr_threadpool.h - an optional thread pool implementing mcr_parallel.h with POSIX
+ * threads (and gcc's or clang's atomics): persistent workers that spin briefly between
+ * jobs, nothing allocated per call. In its own file (runtime/threadpool/mcr_threadpool.c,
+ * link with -pthread) so that products that bring their own pool, or want no threads, do
+ * not link it.
  *
  *     struct mcr_threadpool *pool = mcr_threadpool_create(4);   // the caller + 3 workers
  *     struct mcr_parallel par = mcr_threadpool_parallel(pool);
