@@ -55,7 +55,12 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
 
     Each round runs the generated program once (two inferences, the first a warm-up whose
     page faults on the weights are not counted) and onnxruntime once (after one warm-up
-    before the first round), so that both see the same machine noise. With `profile`,
+    before the first round), so that both see the same machine noise. With threads, a
+    round times three inferences on each side and takes their median, after two warm-ups
+    of the generated program (its new worker threads may start on the caller's core
+    until the scheduler spreads them) and a 50 ms pause after onnxruntime's (whose
+    workers spin for a while after a run): two-thread times on a shared machine move by
+    tens of percent between single inferences. With `profile`,
     a separate build timing every kernel call (-DMOBILEC_PROFILE) then runs `runs`
     inferences after a warm-up; its per-kernel times are summed per kernel label.
     `onnxruntime_isa` "avx2" times onnxruntime without its AVX-512 kernels (ort_isa)."""
@@ -77,13 +82,19 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
     with tempfile.TemporaryDirectory(prefix="mobilec-bench-") as d:
         exe = build_driver(compiled, Path(d))
         sess.run(None, feed)
+        warm, timed = (1, 1) if threads == 1 else (2, 3)
         for r in range(runs):
-            _, lines = run_driver(exe, xs, shapes, Path(d), runs=2,
+            _, lines = run_driver(exe, xs, shapes, Path(d), runs=warm + timed,
                                   env={"MOBILEC_THREADS": str(threads)})
-            ours.append(times_ms(lines)[-1])
-            t0 = time.perf_counter()
-            sess.run(None, feed)
-            theirs.append((time.perf_counter() - t0) * 1e3)
+            ours.append(statistics.median(times_ms(lines)[warm:]))
+            ts = []
+            for _ in range(timed):
+                t0 = time.perf_counter()
+                sess.run(None, feed)
+                ts.append((time.perf_counter() - t0) * 1e3)
+            theirs.append(statistics.median(ts))
+            if threads > 1:
+                time.sleep(0.05)
             if not quiet:
                 print(f"mobilec: bench round {r + 1}/{runs}: mobilec {ours[-1]:.1f} ms, "
                       f"onnxruntime {theirs[-1]:.1f} ms", file=sys.stderr, flush=True)
@@ -91,7 +102,7 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
                          statistics.median(theirs), total_macs(g.nodes), onnxruntime_isa,
                          round_ratios=[a / b for a, b in zip(ours, theirs)])
     if profile:
-        result.kernels = profile_kernels(compiled, xs, runs, quiet)
+        result.kernels = profile_kernels(compiled, xs, runs, quiet, threads)
         print_profile(result)
     print(f"mobilec: {name} target={compiled.target}{'' if optimize else ' no-optimize'} "
           f"onnxruntime_isa={onnxruntime_isa} threads={threads} runs={runs} "
@@ -125,15 +136,16 @@ def machine() -> str:
 
 
 def profile_kernels(compiled: Compiled, xs: list[np.ndarray], runs: int,
-                    quiet: bool) -> list[KernelTime]:
-    """Seconds per kernel label, from a -DMOBILEC_PROFILE build (mean over `runs`)."""
+                    quiet: bool, threads: int = 1) -> list[KernelTime]:
+    """Seconds per kernel label, from a -DMOBILEC_PROFILE build (mean over `runs`) run
+    on `threads` threads (each call's wall time)."""
     g = compiled.graph
     if not quiet:
         print("mobilec: building and running the profiling build", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="mobilec-profile-") as d:
         exe = build_driver(compiled, Path(d), extra_flags=["-DMOBILEC_PROFILE"])
         _, lines = run_driver(exe, xs, [g.t(o).shape for o in g.outputs], Path(d),
-                              runs=runs + 1)
+                              runs=runs + 1, env={"MOBILEC_THREADS": str(threads)})
     seconds = [float(ln.split()[2]) for ln in lines if ln.startswith("profile ")]
     return by_label(g.nodes, seconds)
 

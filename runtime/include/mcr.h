@@ -47,7 +47,7 @@ enum mcr_binary_op { MCR_ADD, MCR_SUB, MCR_MUL, MCR_DIV, MCR_POW, MCR_MAX, MCR_M
  * (stride 0 broadcasts). y is contiguous. */
 void mcr_binary_f32(enum mcr_binary_op op, const float *a, const long *astride,
                     const float *b, const long *bstride, float *y,
-                    const long *shape, int rank);
+                    const long *shape, int rank, const struct mcr_threads *th);
 
 enum mcr_unary_op {
     MCR_RELU, MCR_SIGMOID, MCR_TANH, MCR_ERF, MCR_EXP, MCR_LOG, MCR_SQRT, MCR_NEG,
@@ -140,11 +140,12 @@ void mcr_matmul_packed_f32(const float *a, const float *bpacked, const float *bi
 /* y[i] = op(x[i]) for i < n; alpha/beta are the op's parameters where it has any
  * (clip: min, max; leaky relu/elu: alpha; hard sigmoid: alpha, beta). y may equal x. */
 void mcr_unary_f32(enum mcr_unary_op op, const float *x, float *y, long n,
-                   float alpha, float beta);
+                   float alpha, float beta, const struct mcr_threads *th);
 
 /* Softmax over the last `n` elements of each of `rows` rows (max-subtracted). y may
  * equal x. */
-void mcr_softmax_f32(const float *x, float *y, long rows, long n);
+void mcr_softmax_f32(const float *x, float *y, long rows, long n,
+                     const struct mcr_threads *th);
 
 /* out[b] = softmax(scale * q[b] . k[b]) . v[b] for each of `batch` entries, where q[b] is
  * [m][d], k[b] is [d][n] (already transposed), v[b] is [n][dv] and out[b] is [m][dv].
@@ -164,13 +165,14 @@ void mcr_layernorm_f32(const float *x, const float *scale, const float *bias, fl
 /* Per-channel affine over [outer][c][inner]: y = x * scale[c] + shift[c]
  * (inference BatchNorm with its statistics folded at compile time). */
 void mcr_channel_affine_f32(const float *x, const float *scale, const float *shift,
-                            float *y, long outer, long c, long inner);
+                            float *y, long outer, long c, long inner,
+                            const struct mcr_threads *th);
 
 enum mcr_reduce_op { MCR_REDUCE_MEAN, MCR_REDUCE_SUM, MCR_REDUCE_MAX, MCR_REDUCE_MIN };
 
 /* Reduce the middle axis of [outer][r][inner] -> [outer][inner]. */
 void mcr_reduce_f32(enum mcr_reduce_op op, const float *x, float *y,
-                    long outer, long r, long inner);
+                    long outer, long r, long inner, const struct mcr_threads *th);
 
 enum mcr_pool_op { MCR_POOL_AVG, MCR_POOL_MAX };
 
@@ -180,7 +182,7 @@ enum mcr_pool_op { MCR_POOL_AVG, MCR_POOL_MAX };
 void mcr_pool2d_f32(enum mcr_pool_op op, const float *x, float *y, long planes,
                     long h, long w, long oh, long ow, long kh, long kw, long sh, long sw,
                     long pt, long pl, long pb, long pr, long dh, long dw,
-                    int count_include_pad);
+                    int count_include_pad, const struct mcr_threads *th);
 
 /* dst[idx . dstride] = src[idx . sstride] for every index idx of `shape`: transpose,
  * slice, concat, split, expand and gather are all this one copy. */

@@ -5,6 +5,8 @@
  * 1.07 ms per layer, 256 rows 0.90 ms, from fewer packings of k and v), and its scores
  * (197 x 197 floats, 155 KB) stay in L2 between the two products; longer sequences never
  * hold the whole [m][n] matrix. */
+#include <stddef.h>
+
 #include "fastmath.h"
 #include "gemm.h"
 #include "parallel.h"
@@ -22,7 +24,7 @@ static void scaled_softmax(float *s, long rows, long n, float scale)
 {
     if (scale < 0.0f) {
         for (long i = 0; i < rows * n; i++) s[i] *= scale;
-        mcr_softmax_f32(s, s, rows, n);
+        mcr_softmax_f32(s, s, rows, n, NULL);
         return;
     }
     for (long r = 0; r < rows; r++, s += n) {
@@ -67,6 +69,6 @@ void mcr_attention_f32(const float *q, const float *k, const float *v, float *ou
 {
     const double work = (double)batch * m * n * (d + dv);
     struct attention_job job = {q, k, v, out, scores, batch, m, n, d, dv,
-                                mcr_tasks(th, batch, work), scale, th};
+                                mcr_tasks(th, batch, work, MCR_TASK_MIN_MACS), scale, th};
     mcr_run_tasks(th, attention_task, &job, job.tasks);
 }

@@ -85,6 +85,8 @@
 #define MCR_DWCONV_TILE 128
 #define MCR_DWCONV_ROWS mcr_dwconv_f32_rows__avx512f
 #define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_8x16__avx512f
+#define MCR_TASK_MIN_MACS (1L << 16)
+#define MCR_TASK_MIN_ELEMENTS (1L << 12)
 
 #elif !defined(MCR_PORTABLE) && defined(__AVX2__) && defined(__FMA__)
 /* 6x16: the BLIS Haswell shape, 12 of the 16 ymm registers as accumulators. */
@@ -98,6 +100,8 @@
 #define MCR_DWCONV_TILE 64
 #define MCR_DWCONV_ROWS mcr_dwconv_f32_rows__fma3
 #define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_8x8__fma3
+#define MCR_TASK_MIN_MACS (1L << 15) /* half AVX-512's: half the MACs per second */
+#define MCR_TASK_MIN_ELEMENTS (1L << 12)
 
 #elif !defined(MCR_PORTABLE) && defined(__aarch64__) && defined(__ARM_NEON)
 /* 6x16: 24 of the 32 q registers as accumulators, 4 for a row of b, a broadcast of a;
@@ -113,6 +117,8 @@
 #define MCR_DWCONV_TILE 32
 #define MCR_DWCONV_ROWS mcr_dwconv_f32_rows__neon
 #define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_8x4__neon
+#define MCR_TASK_MIN_MACS (1L << 14) /* scaled from x86 by throughput: no ARM core here */
+#define MCR_TASK_MIN_ELEMENTS (1L << 12)
 
 #else /* portable C99: the reference */
 #define MCR_GEMM_UKERNEL mcr_gemm_f32_4x16__scalar
@@ -122,6 +128,27 @@
 #define MCR_DWCONV_UKERNEL mcr_dwconv_f32_32x__scalar
 #define MCR_DWCONV_TILE 32
 #define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_4x8__scalar
+#define MCR_TASK_MIN_MACS (1L << 12)
+#define MCR_TASK_MIN_ELEMENTS (1L << 12)
+#endif
+
+/* MCR_TASK_MIN_MACS, MCR_TASK_MIN_ELEMENTS (above, per target): the work partitioning's
+ * cut-off (parallel.h) -- the multiply-adds, or elements of memory-bound work, below which
+ * a task is not worth waking another thread for: a kernel makes at most work / cut-off
+ * tasks. Faster kernels need more work per task to pay for the same wake-up, so the cut-off
+ * is per target. Measured by `make bench` (runtime/tools/task_cutoff.c: GEMM and
+ * elementwise calls of growing size, split in two tasks, on one thread and on two of
+ * runtime/threadpool's pool). On AMD EPYC, AVX-512: a GEMM of 2^17 MACs (two tasks of
+ * 2^16) already ran 1.39x faster on two threads (1.05 -> 0.76 us), an add of 2^13
+ * elements 1.68x (0.58 -> 0.34 us) while one of 2^12 ran slower (0.20 -> 0.25 us): a
+ * hand-off costs about 0.15 us when the workers are spinning. The AVX2, NEON and
+ * portable values are scaled by their throughput, not measured. The kernel tests set
+ * MCR_TASK_SPLIT_ALL, to split even their small shapes. */
+#if defined(MCR_TASK_SPLIT_ALL)
+#undef MCR_TASK_MIN_MACS
+#undef MCR_TASK_MIN_ELEMENTS
+#define MCR_TASK_MIN_MACS 1L
+#define MCR_TASK_MIN_ELEMENTS 1L
 #endif
 
 /* The widest flat depthwise tile of any variant; dwconv.c's scratch slack is sized by it

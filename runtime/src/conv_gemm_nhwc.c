@@ -118,6 +118,6 @@ void mcr_conv2d_gemm_nhwc_f32(const float *x, int x_nhwc, const float *wpacked,
     const double work = (double)n * np_all * k * kh * kw * c;
     struct conv_job job = {x, wpacked, bias, y, scratch, ep, th, x_nhwc, n, c, h, wd, k, oh,
                            ow, kh, kw, sh, sw, pt, pl, dh, dw, bands,
-                           mcr_tasks(th, n * bands, work)};
+                           mcr_tasks(th, n * bands, work, MCR_TASK_MIN_MACS)};
     mcr_run_tasks(th, conv_task, &job, job.tasks);
 }

@@ -28,39 +28,37 @@ static void copy(float *dst, const long *dstride, const float *src, const long *
     } while (mcr_next_index(idx, shape, rank, off, strides, 2));
 }
 
-struct copy_job {
+struct copy_args {
     float *dst;
     const float *src;
     const long *dstride, *sstride, *shape;
     int rank, dim;
-    long tasks;
 };
 
-/* Task t: its share of the indices of the first dimension longer than 1. */
-static void copy_task(void *ctx, long t)
+/* Indices [i0, i1) of the first dimension longer than 1. */
+static void copy_range(const void *args, long i0, long i1)
 {
-    const struct copy_job *j = ctx;
-    long shape[MCR_MAX_RANK], i0, i1;
-    for (int d = 0; d < j->rank; d++) shape[d] = j->shape[d];
-    mcr_task_units(t, j->tasks, shape[j->dim], &i0, &i1);
-    shape[j->dim] = i1 - i0;
-    copy(j->dst + i0 * j->dstride[j->dim], j->dstride, j->src + i0 * j->sstride[j->dim],
-         j->sstride, shape, j->rank);
+    const struct copy_args *c = args;
+    long shape[MCR_MAX_RANK];
+    for (int d = 0; d < c->rank; d++) shape[d] = c->shape[d];
+    shape[c->dim] = i1 - i0;
+    copy(c->dst + i0 * c->dstride[c->dim], c->dstride, c->src + i0 * c->sstride[c->dim],
+         c->sstride, shape, c->rank);
 }
 
 void mcr_copy_strided_f32(float *dst, const long *dstride, const float *src,
                           const long *sstride, const long *shape, int rank,
                           const struct mcr_threads *th)
 {
-    int dim = 0;
-    while (dim < rank - 1 && shape[dim] == 1) dim++;
-    const long tasks = rank == 0 ? 1 : mcr_tasks(th, shape[dim], (double)mcr_volume(shape, rank));
-    if (tasks <= 1) {
-        copy(dst, dstride, src, sstride, shape, rank);
+    if (rank == 0) {
+        dst[0] = src[0];
         return;
     }
-    struct copy_job j = {dst, src, dstride, sstride, shape, rank, dim, tasks};
-    mcr_run_tasks(th, copy_task, &j, tasks);
+    int dim = 0;
+    while (dim < rank - 1 && shape[dim] == 1) dim++;
+    const struct copy_args c = {dst, src, dstride, sstride, shape, rank, dim};
+    mcr_parallel_for(th, shape[dim], (double)mcr_volume(shape, rank), MCR_TASK_MIN_ELEMENTS,
+                     copy_range, &c);
 }
 
 void mcr_fill_f32(float *dst, long n, float value)

@@ -157,12 +157,12 @@ void mcr_dwconv2d_nhwc_f32(const float *x, const float *w, const float *bias, fl
                        sh, sw, pt, pl, k, (ow - 1) * sw + kw, gmax, groups, 1, 1};
     /* Fewer (image, group) units than threads (the stem's one group over a large image):
      * chunks of rows, each refilling its ring's first rows. */
-    j.tasks = mcr_tasks(th, n * groups * oh, work);
+    j.tasks = mcr_tasks(th, n * groups * oh, work, MCR_TASK_MIN_MACS);
     j.chunks = n * groups >= j.tasks ? 1 : (j.tasks + n * groups - 1) / (n * groups);
-    j.tasks = mcr_tasks(th, n * groups * j.chunks, work);
+    j.tasks = mcr_tasks(th, n * groups * j.chunks, work, MCR_TASK_MIN_MACS);
     mcr_run_tasks(th, dw_task, &j, j.tasks);
     if (gmax < k && ep) {
-        j.tasks = mcr_tasks(th, n * oh, (double)n * oh * ow * k);
+        j.tasks = mcr_tasks(th, n * oh, (double)n * oh * ow * k, MCR_TASK_MIN_ELEMENTS);
         mcr_run_tasks(th, dw_epilogue_task, &j, j.tasks);
     }
 }

@@ -22,7 +22,7 @@ static inline void mcr_epilogue_rows(const struct mcr_epilogue *ep, float *y, lo
         }
     } else if (ep->act != MCR_IDENTITY) { /* the others call libm: out of line */
         for (long r = 0; r < rows; r++) {
-            mcr_unary_f32(ep->act, y + r * ldy, y + r * ldy, n, ep->alpha, ep->beta);
+            mcr_unary_f32(ep->act, y + r * ldy, y + r * ldy, n, ep->alpha, ep->beta, NULL);
         }
     }
     if (ep->residual) {

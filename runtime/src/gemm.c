@@ -224,7 +224,8 @@ void mcr_gemm_threads_f32(const struct mcr_threads *th, const float *a, long lda
     const long row_blocks = (m + MR - 1) / MR, col_blocks = (n + MCR_PANEL - 1) / MCR_PANEL;
     const int by_rows = m >= n || col_blocks < 2;
     const long units = by_rows ? row_blocks : col_blocks;
-    const long tasks = mcr_tasks(th, units, (double)m * (double)k * (double)n);
+    const long tasks = mcr_tasks(th, units, (double)m * (double)k * (double)n,
+                                 MCR_TASK_MIN_MACS);
     if (tasks <= 1) { /* the serial call itself */
         mcr_gemm_panels_f32(a, lda, b, ldb, c, ldc, m, k, n, row_bias, col_bias, ep, ep_offset,
                             flags);

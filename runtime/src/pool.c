@@ -2,13 +2,27 @@
 #include <float.h>
 
 #include "mcr.h"
+#include "parallel.h"
 
-void mcr_pool2d_f32(enum mcr_pool_op op, const float *x, float *y, long planes,
-                    long h, long w, long oh, long ow, long kh, long kw, long sh, long sw,
-                    long pt, long pl, long pb, long pr, long dh, long dw,
-                    int count_include_pad)
+struct pool_args {
+    enum mcr_pool_op op;
+    const float *x;
+    float *y;
+    long h, w, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw;
+    int count_include_pad;
+};
+
+/* Planes [p0, p1). */
+static void pool_planes(const void *args, long p0, long p1)
 {
-    for (long p = 0; p < planes; p++) {
+    const struct pool_args *a = args;
+    const enum mcr_pool_op op = a->op;
+    const float *x = a->x;
+    float *y = a->y;
+    const long h = a->h, w = a->w, oh = a->oh, ow = a->ow, kh = a->kh, kw = a->kw;
+    const long sh = a->sh, sw = a->sw, pt = a->pt, pl = a->pl, pb = a->pb, pr = a->pr;
+    const long dh = a->dh, dw = a->dw;
+    for (long p = p0; p < p1; p++) {
         const float *xp = x + p * h * w;
         for (long oy = 0; oy < oh; oy++) {
             for (long ox = 0; ox < ow; ox++) {
@@ -29,11 +43,22 @@ void mcr_pool2d_f32(enum mcr_pool_op op, const float *x, float *y, long planes,
                     }
                 }
                 if (op == MCR_POOL_AVG) {
-                    const long div = count_include_pad ? cells : count;
+                    const long div = a->count_include_pad ? cells : count;
                     acc = div > 0 ? acc / (float)div : 0.0f;
                 }
                 y[(p * oh + oy) * ow + ox] = acc;
             }
         }
     }
+}
+
+void mcr_pool2d_f32(enum mcr_pool_op op, const float *x, float *y, long planes,
+                    long h, long w, long oh, long ow, long kh, long kw, long sh, long sw,
+                    long pt, long pl, long pb, long pr, long dh, long dw,
+                    int count_include_pad, const struct mcr_threads *th)
+{
+    const struct pool_args a = {op, x, y, h, w, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr,
+                                dh, dw, count_include_pad};
+    mcr_parallel_for(th, planes, (double)planes * oh * ow * kh * kw, MCR_TASK_MIN_ELEMENTS,
+                     pool_planes, &a);
 }

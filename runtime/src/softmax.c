@@ -2,14 +2,32 @@
  * fastmath.h's, which vectorizes (a libm call per element does not). */
 #include "fastmath.h"
 #include "mcr.h"
+#include "parallel.h"
 
-void mcr_softmax_f32(const float *x, float *y, long rows, long n)
+struct softmax_args {
+    const float *x;
+    float *y;
+    long n;
+};
+
+/* Rows [r0, r1). */
+static void softmax_rows(const void *args, long r0, long r1)
 {
-    for (long r = 0; r < rows; r++, x += n, y += n) {
+    const struct softmax_args *a = args;
+    const long n = a->n;
+    const float *x = a->x + r0 * n;
+    float *y = a->y + r0 * n;
+    for (long r = r0; r < r1; r++, x += n, y += n) {
         const float mx = mcr_max_f32(x, n);
         for (long i = 0; i < n; i++) y[i] = mcr_exp(x[i] - mx);
         /* Sum in double: rows of a few thousand elements lose digits in float. */
         const float inv = (float)(1.0 / mcr_sum_f64(y, n));
         for (long i = 0; i < n; i++) y[i] *= inv;
     }
+}
+
+void mcr_softmax_f32(const float *x, float *y, long rows, long n, const struct mcr_threads *th)
+{
+    const struct softmax_args a = {x, y, n};
+    mcr_parallel_for(th, rows, (double)rows * n, MCR_TASK_MIN_ELEMENTS, softmax_rows, &a);
 }

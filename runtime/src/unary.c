@@ -6,6 +6,7 @@
 #include "epilogue.h"
 #include "fastmath.h"
 #include "mcr.h"
+#include "parallel.h"
 
 static float apply(enum mcr_unary_op op, float x, float alpha, float beta)
 {
@@ -49,16 +50,40 @@ static float apply(enum mcr_unary_op op, float x, float alpha, float beta)
     return x;
 }
 
-void mcr_unary_f32(enum mcr_unary_op op, const float *x, float *y, long n,
-                   float alpha, float beta)
+/* Elements per unit of work split among threads: whole cache lines and vectors, so that
+ * each element takes the same (vector or scalar) path for any split. */
+#define BLOCK 256
+
+struct unary_args {
+    enum mcr_unary_op op;
+    const float *x;
+    float *y;
+    long n;
+    float alpha, beta;
+};
+
+/* Blocks [b0, b1). */
+static void unary_blocks(const void *args, long b0, long b1)
 {
-    if (op == MCR_GELU_ERF || op == MCR_IDENTITY) {
-        const struct mcr_epilogue ep = {op, alpha, beta, NULL};
-        if (y != x) for (long i = 0; i < n; i++) y[i] = x[i];
-        mcr_epilogue_f32(&ep, y, 0, n);
+    const struct unary_args *a = args;
+    const long i0 = b0 * BLOCK, i1 = b1 * BLOCK < a->n ? b1 * BLOCK : a->n;
+    const float *x = a->x + i0;
+    float *y = a->y + i0;
+    if (a->op == MCR_GELU_ERF || a->op == MCR_IDENTITY) {
+        const struct mcr_epilogue ep = {a->op, a->alpha, a->beta, NULL};
+        if (y != x) for (long i = 0; i < i1 - i0; i++) y[i] = x[i];
+        mcr_epilogue_f32(&ep, y, 0, i1 - i0);
         return;
     }
-    for (long i = 0; i < n; i++) y[i] = apply(op, x[i], alpha, beta);
+    for (long i = 0; i < i1 - i0; i++) y[i] = apply(a->op, x[i], a->alpha, a->beta);
+}
+
+void mcr_unary_f32(enum mcr_unary_op op, const float *x, float *y, long n,
+                   float alpha, float beta, const struct mcr_threads *th)
+{
+    const struct unary_args a = {op, x, y, n, alpha, beta};
+    mcr_parallel_for(th, (n + BLOCK - 1) / BLOCK, (double)n, MCR_TASK_MIN_ELEMENTS,
+                     unary_blocks, &a);
 }
 
 void mcr_epilogue_f32(const struct mcr_epilogue *ep, float *y, long offset, long n)

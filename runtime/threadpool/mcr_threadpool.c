@@ -6,7 +6,10 @@
  * mutex and condition variables, gave MCi0 no speed-up at all on two threads. So a job
  * is published by bumping an atomic generation number, which idle workers watch for a
  * while (about a millisecond) before they sleep on the condition variable; the caller
- * waits for the job's end by watching an atomic count.
+ * waits for the job's end by watching an atomic count. Both spin with the CPU's pause
+ * hint first, then yield their core between polls: with more threads than cores (another
+ * program's threads, or a pool larger than the machine) a pure spin would hold the core
+ * that the thread being waited for needs.
  *
  * Tasks are assigned statically, worker w (1..threads-1) taking i = w, w + threads, ...
  * and the caller i = 0, threads, ...: no shared counter, so a worker that is late for
@@ -19,14 +22,25 @@
 #include "mcr_threadpool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 
 #if !defined(__GNUC__)
 #error "mcr_threadpool.c needs the __atomic builtins of gcc or clang"
 #endif
 
-/* Polls of the generation number before a worker sleeps: about a millisecond. */
-#define SPIN 100000
+/* Polls with the pause hint before yielding (a few microseconds), and how long a worker
+ * polls in all before it sleeps. */
+#define SPIN_PAUSE 256
+#define SPIN_NS 1000000L
+
+static long elapsed_ns(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - t0->tv_sec) * 1000000000L + (t.tv_nsec - t0->tv_nsec);
+}
 
 #if defined(__x86_64__) || defined(__i386__)
 #define RELAX() __builtin_ia32_pause()
@@ -67,10 +81,17 @@ static unsigned long load_generation(struct mcr_threadpool *p)
 /* Waits until the generation differs from `seen`: spinning, then asleep. */
 static unsigned long await_job(struct mcr_threadpool *p, unsigned long seen)
 {
-    for (long s = 0; s < SPIN; s++) {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long s = 0;; s++) {
         const unsigned long g = load_generation(p);
         if (g != seen) return g;
-        RELAX();
+        if (s < SPIN_PAUSE) {
+            RELAX();
+        } else {
+            sched_yield();
+            if (s % 16 == 0 && elapsed_ns(&t0) > SPIN_NS) break;
+        }
     }
     pthread_mutex_lock(&p->lock);
     /* Announced before the last look at the generation: the caller, who bumps it before
@@ -125,7 +146,10 @@ static void parallelize(void *context, mcr_task_fn task, void *task_context, lon
     publish(p); /* its sequentially consistent bump also releases the job's fields */
     const long stride = p->nworkers + 1;
     for (long i = 0; i < n; i += stride) task(task_context, i);
-    while (__atomic_load_n(&p->pending, __ATOMIC_ACQUIRE) > 0) RELAX();
+    for (long s = 0; __atomic_load_n(&p->pending, __ATOMIC_ACQUIRE) > 0; s++) {
+        if (s < SPIN_PAUSE) RELAX();
+        else sched_yield();
+    }
 }
 
 struct mcr_threadpool *mcr_threadpool_create(int threads)

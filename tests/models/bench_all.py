@@ -8,7 +8,9 @@ this core's peak FMA throughput per ISA (runtime/tools/peak_fma.c) for the
 fraction-of-peak columns, and profiles every model on each x86 target (generic when
 there is none) for its five most expensive kernels. Then two threads: the best target
 (<name>_run_parallel on runtime/threadpool's pool) beside onnxruntime with two intra-op
-threads, and mobilec's own speed-up over its one-thread time of the same run.
+threads, mobilec's own speed-up over its one-thread time of the same run, each kernel's
+speed-up between the one- and two-thread profiling builds, and the work partitioning's
+cut-off measured (runtime/tools/task_cutoff.c, compiler/cutoff.py).
 
 And an aarch64 section: no ARM core here to time, so each NEON micro-kernel's hottest loop
 is modelled by llvm-mca on five ARM cores, and the instructions one inference of MCi0 and
@@ -88,6 +90,21 @@ def chart(rows: list[tuple[str, str, float]], path: Path) -> None:
     fig.savefig(path, dpi=120)
 
 
+def kernel_scaling(model: str, target: str, one: list, two: list) -> str:
+    """A table of each kernel label's one- and two-thread profile times."""
+    total = sum(k.seconds for k in one)
+    by_label = {k.label: k for k in two}
+    lines = [f"\n**{model}** ({target})\n",
+             "| kernel | calls | ms, 1 thread | ms, 2 threads | speed-up |", "|---|---|---|---|---|"]
+    for k in one:
+        if k.seconds < 0.01 * total or k.label not in by_label:
+            continue
+        k2 = by_label[k.label]
+        lines.append(f"| {k.label} | {k.calls} | {k.seconds * 1e3:.2f} | {k2.seconds * 1e3:.2f} "
+                     f"| {k.seconds / k2.seconds:.2f}x |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
@@ -95,6 +112,7 @@ def main() -> int:
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     from compiler.bench import bench, machine
+    from compiler.cutoff import break_even, measure
     from compiler.mca import instructions_per_inference, model_kernels, table
     from compiler.peak import peak_gflops
     from compiler.targets import TARGETS, runs_here
@@ -127,6 +145,17 @@ def main() -> int:
     two = [f"| model | target | mobilec ms, 2 threads | onnxruntime ms, 2 threads | ratio | "
            f"ratio's range over rounds | mobilec ms, 1 thread | mobilec's speed-up |",
            "|---|---|---|---|---|---|---|---|"]
+    scaling: list[str] = []
+    splits = measure(best)
+    cut = ["| kernel | work | 1 thread us | 2 threads us | speed-up |", "|---|---|---|---|---|"]
+    cut += [f"| {s.kernel} | {s.work} | {s.one_us:.2f} | {s.two_us:.2f} | {s.speedup:.2f}x |"
+            for s in splits]
+    even = {k: (break_even(splits, k), break_even(splits, k, 1.5)) for k in ("gemm", "add")}
+    cut_summary = "\n".join(
+        f"- {k} ({'multiply-adds' if k == 'gemm' else 'elements'}): two threads faster from "
+        f"{lo if lo is not None else 'no size measured'} on, 1.5x faster from "
+        f"{hi if hi is not None else 'no size measured'} on" for k, (lo, hi) in even.items())
+    print(f"bench: task cut-off ({best}):\n{cut_summary}", flush=True)
     for model in args.models:
         path = export(model)
         for target, optimize in configs:
@@ -142,7 +171,8 @@ def main() -> int:
             bars.append((model, label, r.ratio))
             if optimize and target == best:
                 r2 = bench(str(path), name=model, target=target, runs=args.runs, quiet=True,
-                           threads=2)
+                           threads=2, profile=True)
+                scaling.append(kernel_scaling(model, target, r.kernels, r2.kernels))
                 two.append(f"| {model} | {target} | {r2.mobilec_ms:.2f} | "
                            f"{r2.onnxruntime_ms:.2f} | {r2.ratio:.3f} | {r2.spread} | "
                            f"{r.mobilec_ms:.2f} | {r.mobilec_ms / r2.mobilec_ms:.2f}x |")
@@ -183,6 +213,17 @@ def main() -> int:
                 "(<name>_run_parallel) beside onnxruntime with two intra-op threads, "
                 "interleaved rounds, medians; speed-up = the one-thread median above over "
                 "this one.\n\n" + "\n".join(two) + "\n\n"
+                "Each kernel's speed-up: its time in the one-thread profiling build over its "
+                "time in the two-thread one (kernels of at least 1% of the one-thread time; "
+                "the profiling builds time each call on the calling thread, so the numbers "
+                "are noisier than the end-to-end ones).\n" + "\n".join(scaling) + "\n\n"
+                "### The work partitioning's cut-off\n\n"
+                f"A GEMM (m x 64 x 128, the packed matmul) and an elementwise add, each call "
+                f"split into two tasks whatever its size, on one thread and on two "
+                f"({best}; runtime/tools/task_cutoff.c, medians of 15 interleaved rounds). "
+                f"config.h's MCR_TASK_MIN_MACS and MCR_TASK_MIN_ELEMENTS are the work per "
+                f"task below which a kernel stays on fewer threads: about half the "
+                f"break-even work.\n\n" + cut_summary + "\n\n" + "\n".join(cut) + "\n\n"
                 "## Five most expensive kernels per model and target (profiling build)\n"
                 + "\n".join(tops) + "\n\n![ratios](ratios.png)\n\n"
                 "## aarch64: the NEON micro-kernels in llvm-mca's models (not measured)\n\n"

@@ -70,10 +70,23 @@ def test_fixture_same_bits_for_any_threads(target: str, tmp_path: Path) -> None:
         assert np.array_equal(y, outs[1]), f"{t} threads differ from 1"
 
 
+@pytest.mark.parametrize("target", ["generic", "x86-64-v4"])
+def test_fixture_split_all_same_bits(target: str, tmp_path: Path) -> None:
+    """Built with MCR_TASK_SPLIT_ALL (config.h): every kernel call splits into as many
+    tasks as it has units, however little work it has -- the fixture's small elementwise,
+    reduce and copy calls too, which the cut-off keeps serial in a normal build."""
+    skip_unless_runs(target)
+    outs = outputs_by_threads(str(fixture("mci0_64_train.onnx")), target, tmp_path,
+                              ["-DMCR_TASK_SPLIT_ALL"])
+    for t, y in outs.items():
+        assert np.array_equal(y, outs[1]), f"{t} threads differ from 1"
+
+
 def test_fixture_under_thread_sanitizer(tmp_path: Path) -> None:
-    """Model, runtime and pool built with -fsanitize=thread (gcc): any data race it sees
-    makes the program exit non-zero, which run_driver reports."""
+    """Model, runtime and pool built with -fsanitize=thread (gcc), every call split
+    (MCR_TASK_SPLIT_ALL): any data race it sees makes the program exit non-zero, which
+    run_driver reports."""
     outs = outputs_by_threads(str(fixture("mci0_64_train.onnx")), "generic", tmp_path,
-                              ["-fsanitize=thread", "-g"])
+                              ["-fsanitize=thread", "-g", "-DMCR_TASK_SPLIT_ALL"])
     for t, y in outs.items():
         assert np.array_equal(y, outs[1]), f"{t} threads differ from 1"

@@ -61,7 +61,7 @@ static void to_nhwc(const float *src, float *dst, long n, long ch, long hw, int 
 /* A parallel-for that runs the tasks one after another, the last first: every thread
  * count's split of the work and its scratch slices, without threads (test_threadpool.c
  * runs tasks concurrently, and the generated code runs under ThreadSanitizer in pytest).
- * These builds set MCR_TASK_MIN_WORK to 1, so that even small shapes are split. */
+ * These builds set MCR_TASK_SPLIT_ALL (config.h), so that even small shapes are split. */
 static void reverse_for(void *context, mcr_task_fn task, void *task_context, long n)
 {
     (void)context;
@@ -93,6 +93,18 @@ static void threaded_free(struct threaded *t)
 {
     free(t->th.more);
 }
+
+/* `call`, a kernel call whose threads argument is TH and which writes the n floats at out
+ * (not an input), gives serial's bits on every thread count. */
+#define ASSERT_THREADS_SAME(out, serial, n, call)                                         \
+    for (size_t ti_ = 0; ti_ < NTHREADS; ti_++) {                                         \
+        struct threaded t_;                                                               \
+        const struct mcr_threads *TH = threaded(&t_, THREADS[ti_], 0);                    \
+        memset(out, 0, (size_t)(n) * sizeof(float));                                      \
+        call;                                                                             \
+        assert_memory_equal(out, serial, (size_t)(n) * sizeof(float));                   \
+        threaded_free(&t_);                                                               \
+    }
 
 /* b [rows][cols] in panels of MCR_PANEL columns (mcr.h), as the compiler packs weights. */
 static float *pack_panels(const float *b, long rows, long cols)
@@ -574,13 +586,29 @@ static void test_binary_broadcast(void **state)
                     }
                     ref[(i * 3 + j) * 5 + l] = r;
                 }
-        mcr_binary_f32((enum mcr_binary_op)op, a, as, b, bs, y, shape, 3);
+        mcr_binary_f32((enum mcr_binary_op)op, a, as, b, bs, y, shape, 3, NULL);
         assert_close(y, ref, 30, 1e-6, 1e-6);
+        float yt[30]; /* by rows of the last dimension, each task from its own index */
+        ASSERT_THREADS_SAME(yt, y, 30,
+                            mcr_binary_f32((enum mcr_binary_op)op, a, as, b, bs, yt, shape, 3, TH));
+    }
+    /* Rows longer than a unit of the split (256): tasks start and end inside rows. */
+    {
+        const long shape2[2] = {3, 600}, as2[2] = {600, 1}, bs2[2] = {1, 0};
+        float *a2 = randv(3 * 600), *y2 = malloc(3 * 600 * sizeof(float));
+        float *yt2 = malloc(3 * 600 * sizeof(float));
+        double *ref2 = malloc(3 * 600 * sizeof(double));
+        for (long i = 0; i < 3 * 600; i++) ref2[i] = (double)a2[i] - b[i / 600];
+        mcr_binary_f32(MCR_SUB, a2, as2, b, bs2, y2, shape2, 2, NULL);
+        assert_close(y2, ref2, 3 * 600, 0, 1e-7);
+        ASSERT_THREADS_SAME(yt2, y2, 3 * 600,
+                            mcr_binary_f32(MCR_SUB, a2, as2, b, bs2, yt2, shape2, 2, TH));
+        free(a2), free(y2), free(yt2), free(ref2);
     }
     /* rank 0 */
     float s = 0;
     const float two = 2.0f, three = 3.0f;
-    mcr_binary_f32(MCR_MUL, &two, NULL, &three, NULL, &s, NULL, 0);
+    mcr_binary_f32(MCR_MUL, &two, NULL, &three, NULL, &s, NULL, 0, NULL);
     assert_true(s == 6.0f);
     free(a), free(b);
 }
@@ -632,10 +660,15 @@ static void test_unary(void **state)
             ref[i] = ref_unary(op, v, op == MCR_CLIP ? -0.5 : 0.2, op == MCR_CLIP ? 0.7 : 0.5);
         }
         mcr_unary_f32((enum mcr_unary_op)op, in, y, N, op == MCR_CLIP ? -0.5f : 0.2f,
-                      op == MCR_CLIP ? 0.7f : 0.5f);
+                      op == MCR_CLIP ? 0.7f : 0.5f, NULL);
         /* erf is held to its approximation's documented bound (test_erf_error_bound). */
         const double atol = op == MCR_ERF ? 5e-7 : 1e-6;
         assert_close(y, ref, N, atol, 4e-6);
+        float yt[N]; /* by blocks of elements (the long case: test_erf_error_bound) */
+        ASSERT_THREADS_SAME(yt, y, N,
+                            mcr_unary_f32((enum mcr_unary_op)op, in, yt, N,
+                                          op == MCR_CLIP ? -0.5f : 0.2f,
+                                          op == MCR_CLIP ? 0.7f : 0.5f, TH));
     }
     free(x);
 }
@@ -666,9 +699,12 @@ static void test_erf_error_bound(void **state)
     float *x = malloc(N * sizeof(float)), *y = malloc(N * sizeof(float));
     double worst = 0.0, worst_gelu = 0.0;
     for (long i = 0; i < N; i++) x[i] = -6.0f + 12.0f * (float)i / (float)(N - 1);
-    mcr_unary_f32(MCR_ERF, x, y, N, 0.0f, 0.0f);
+    mcr_unary_f32(MCR_ERF, x, y, N, 0.0f, 0.0f, NULL);
     for (long i = 0; i < N; i++) worst = fmax(worst, fabs(y[i] - erf((double)x[i])));
-    mcr_unary_f32(MCR_GELU_ERF, x, y, N, 0.0f, 0.0f);
+    mcr_unary_f32(MCR_GELU_ERF, x, y, N, 0.0f, 0.0f, NULL);
+    float *yt = malloc(N * sizeof(float)); /* GELU's path, split into many blocks */
+    ASSERT_THREADS_SAME(yt, y, N, mcr_unary_f32(MCR_GELU_ERF, x, yt, N, 0.0f, 0.0f, TH));
+    free(yt);
     for (long i = 0; i < N; i++) {
         const double g = 0.5 * x[i] * (1 + erf(x[i] / sqrt(2.0)));
         /* 0.5|x| times erf's bound, plus float rounding of the result */
@@ -693,8 +729,10 @@ static void test_softmax(void **state)
         for (long i = 0; i < N; i++) sum += exp(x[r * N + i] - mx);
         for (long i = 0; i < N; i++) ref[r * N + i] = exp(x[r * N + i] - mx) / sum;
     }
-    mcr_softmax_f32(x, y, R, N);
+    mcr_softmax_f32(x, y, R, N, NULL);
     assert_close(y, ref, R * N, 1e-7, 1e-5);
+    float yt[R * N]; /* by rows */
+    ASSERT_THREADS_SAME(yt, y, R * N, mcr_softmax_f32(x, yt, R, N, TH));
     free(x);
 }
 
@@ -735,14 +773,9 @@ static void test_layernorm(void **state)
         mcr_layernorm_f32(x, g, use_bias ? b : NULL, y, use_bias ? mean : NULL,
                           use_bias ? inv : NULL, R, N, 1e-5f, NULL);
         assert_close(y, ref, R * N, 2e-4, 1e-4); /* float input rounding at mean 100 */
-        for (size_t i = 0; i < NTHREADS; i++) { /* by rows */
-            struct threaded t;
-            float yt[R * N];
-            mcr_layernorm_f32(x, g, use_bias ? b : NULL, yt, NULL, NULL, R, N, 1e-5f,
-                              threaded(&t, THREADS[i], 0));
-            assert_memory_equal(yt, y, sizeof yt);
-            threaded_free(&t);
-        }
+        float yt[R * N]; /* by rows */
+        ASSERT_THREADS_SAME(yt, y, R * N, mcr_layernorm_f32(x, g, use_bias ? b : NULL, yt, NULL,
+                                                            NULL, R, N, 1e-5f, TH));
         if (use_bias) {
             assert_close(mean, ref_mean, R, 1e-6, 1e-6);
             assert_close(inv, ref_inv, R, 1e-6, 1e-5);
@@ -763,8 +796,10 @@ static void test_channel_affine(void **state)
                 const long k = (o * C + c) * I + i;
                 ref[k] = (double)x[k] * s[c] + t[c];
             }
-    mcr_channel_affine_f32(x, s, t, y, O, C, I);
+    mcr_channel_affine_f32(x, s, t, y, O, C, I, NULL);
     assert_close(y, ref, O * C * I, 1e-6, 1e-6);
+    float yt[O * C * I]; /* by planes */
+    ASSERT_THREADS_SAME(yt, y, O * C * I, mcr_channel_affine_f32(x, s, t, yt, O, C, I, TH));
     free(x), free(s), free(t);
 }
 
@@ -788,16 +823,19 @@ static void test_reduce(void **state)
                     }
                     ref[o * I + i] = op == MCR_REDUCE_MEAN ? acc / R : acc;
                 }
-            mcr_reduce_f32((enum mcr_reduce_op)op, x, y, O, R, I);
+            mcr_reduce_f32((enum mcr_reduce_op)op, x, y, O, R, I, NULL);
             assert_close(y, ref, O * I, 1e-6, 1e-6);
+            float yt[O * IMAX]; /* by (outer, chunk of inner) */
+            ASSERT_THREADS_SAME(yt, y, O * I,
+                                mcr_reduce_f32((enum mcr_reduce_op)op, x, yt, O, R, I, TH));
         }
     }
     /* Empty reductions: sum 0, max -inf, min +inf, and no read of x. */
-    mcr_reduce_f32(MCR_REDUCE_SUM, NULL, y, 1, 0, 2);
+    mcr_reduce_f32(MCR_REDUCE_SUM, NULL, y, 1, 0, 2, NULL);
     assert_true(y[0] == 0.0f && y[1] == 0.0f);
-    mcr_reduce_f32(MCR_REDUCE_MAX, NULL, y, 1, 0, 1);
+    mcr_reduce_f32(MCR_REDUCE_MAX, NULL, y, 1, 0, 1, NULL);
     assert_true(isinf(y[0]) && y[0] < 0);
-    mcr_reduce_f32(MCR_REDUCE_MIN, NULL, y, 1, 0, 1);
+    mcr_reduce_f32(MCR_REDUCE_MIN, NULL, y, 1, 0, 1, NULL);
     assert_true(isinf(y[0]) && y[0] > 0);
     free(x);
 }
@@ -828,8 +866,12 @@ static void test_pool2d(void **state)
                         ref[(p * oh + oy) * ow + ox] = acc;
                     }
             mcr_pool2d_f32((enum mcr_pool_op)op, x, y, P, H, W, oh, ow, KH, KW, SH, SW, PT, PL,
-                           PB, PR, 1, 1, cip);
+                           PB, PR, 1, 1, cip, NULL);
             assert_close(y, ref, P * oh * ow, 1e-6, 1e-6);
+            float yt[P * 8 * 8]; /* by planes */
+            ASSERT_THREADS_SAME(yt, y, P * oh * ow,
+                                mcr_pool2d_f32((enum mcr_pool_op)op, x, yt, P, H, W, oh, ow, KH,
+                                               KW, SH, SW, PT, PL, PB, PR, 1, 1, cip, TH));
         }
     free(x);
 }
