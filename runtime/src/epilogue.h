@@ -15,10 +15,14 @@ static inline void mcr_epilogue_rows(const struct mcr_epilogue *ep, float *y, lo
                                      long rows, long n, long offset)
 {
     if (!ep) return;
-    if (ep->act == MCR_GELU_ERF) { /* the common case, as its own loop: it vectorizes */
+    if (ep->act == MCR_GELU_ERF) { /* the common case, as its own loop */
         for (long r = 0; r < rows; r++) {
             float *row = y + r * ldy;
-            for (long i = 0; i < n; i++) row[i] = mcr_gelu(row[i]);
+            long i = 0;
+#if defined(MCR_VEC_HEADER)
+            for (; i + MCR_VN <= n; i += MCR_VN) v_store(row + i, v_gelu(v_load(row + i)));
+#endif
+            for (; i < n; i++) row[i] = mcr_gelu(row[i]);
         }
     } else if (ep->act != MCR_IDENTITY) { /* the others call libm: out of line */
         for (long r = 0; r < rows; r++) {

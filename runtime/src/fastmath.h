@@ -6,7 +6,7 @@
 #include <math.h>
 
 #include "config.h"
-#if defined(MCR_VEC_HEADER) /* the target's vector layer, for the max below */
+#if defined(MCR_VEC_HEADER) /* the target's vector layer, for the max and GELU below */
 #include MCR_VEC_HEADER
 #endif
 
@@ -60,6 +60,37 @@ static inline float mcr_gelu(float x)
     const float h = 0.5f * x;
     return MCR_FMA(h, mcr_erf(x * 0.70710678118654752f), h);
 }
+
+#if defined(MCR_VEC_HEADER)
+/* mcr_erf and mcr_gelu on a vector, step for step (the same bits): gcc compiles the
+ * scalar form's clamps to compares and blends under AVX2 (45 vblendvps in gemm.c's
+ * epilogues), where max and min are one instruction each. The operand order keeps NaN:
+ * v_max(-4, a) is -4 > a ? -4 : a, as the scalar select. */
+static inline mcr_v v_erf(mcr_v a)
+{
+    const mcr_v x = v_min(v_set1(4.0f), v_max(v_set1(-4.0f), a));
+    const mcr_v x2 = v_mul(x, x);
+    mcr_v p = v_set1(-2.72614225801306e-10f);
+    p = v_fma(p, x2, v_set1(2.77068142495902e-08f));
+    p = v_fma(p, x2, v_set1(-2.10102402082508e-06f));
+    p = v_fma(p, x2, v_set1(-5.69250639462346e-05f));
+    p = v_fma(p, x2, v_set1(-7.34990630326855e-04f));
+    p = v_fma(p, x2, v_set1(-2.95459980854025e-03f));
+    p = v_fma(p, x2, v_set1(-1.60960333262415e-02f));
+    mcr_v q = v_set1(-1.45660718464996e-05f);
+    q = v_fma(q, x2, v_set1(-2.13374055278905e-04f));
+    q = v_fma(q, x2, v_set1(-1.68282697438203e-03f));
+    q = v_fma(q, x2, v_set1(-7.37332916720468e-03f));
+    q = v_fma(q, x2, v_set1(-1.42647390514189e-02f));
+    return v_div(v_mul(x, p), q);
+}
+
+static inline mcr_v v_gelu(mcr_v x)
+{
+    const mcr_v h = v_mul(v_set1(0.5f), x);
+    return v_fma(h, v_erf(v_mul(x, v_set1(0.70710678118654752f))), h);
+}
+#endif
 
 /* exp(x) by range reduction x = n ln2 + r, |r| <= ln2/2, and Cephes' degree-6 polynomial
  * for exp(r); 2^n built in the exponent bits. n = round(x / ln2) with the 1.5 * 2^23

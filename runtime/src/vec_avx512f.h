@@ -20,6 +20,10 @@ static inline mcr_v v_add(mcr_v a, mcr_v b) { return _mm512_add_ps(a, b); }
 static inline mcr_v v_fma(mcr_v a, mcr_v b, mcr_v acc) { return _mm512_fmadd_ps(a, b, acc); }
 /* x > m ? x : m per lane (maxps: the second operand where either is NaN) */
 static inline mcr_v v_max(mcr_v x, mcr_v m) { return _mm512_max_ps(x, m); }
+/* x < m ? x : m per lane (minps: the second operand where either is NaN) */
+static inline mcr_v v_min(mcr_v x, mcr_v m) { return _mm512_min_ps(x, m); }
+static inline mcr_v v_mul(mcr_v a, mcr_v b) { return _mm512_mul_ps(a, b); }
+static inline mcr_v v_div(mcr_v a, mcr_v b) { return _mm512_div_ps(a, b); }
 
 static inline mcr_vmask v_mask(long n)
 {

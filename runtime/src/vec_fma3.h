@@ -16,6 +16,9 @@ static inline void v_store(float *p, mcr_v v) { _mm256_storeu_ps(p, v); }
 static inline mcr_v v_add(mcr_v a, mcr_v b) { return _mm256_add_ps(a, b); }
 static inline mcr_v v_fma(mcr_v a, mcr_v b, mcr_v acc) { return _mm256_fmadd_ps(a, b, acc); }
 static inline mcr_v v_max(mcr_v x, mcr_v m) { return _mm256_max_ps(x, m); }
+static inline mcr_v v_min(mcr_v x, mcr_v m) { return _mm256_min_ps(x, m); }
+static inline mcr_v v_mul(mcr_v a, mcr_v b) { return _mm256_mul_ps(a, b); }
+static inline mcr_v v_div(mcr_v a, mcr_v b) { return _mm256_div_ps(a, b); }
 
 static inline mcr_vmask v_mask(long n)
 {

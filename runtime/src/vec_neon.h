@@ -19,6 +19,9 @@ static inline mcr_v v_fma(mcr_v a, mcr_v b, mcr_v acc) { return vfmaq_f32(acc, a
 /* x > m ? x : m per lane: a compare and a bitwise select (fmax and fmaxnm treat NaN
  * otherwise) */
 static inline mcr_v v_max(mcr_v x, mcr_v m) { return vbslq_f32(vcgtq_f32(x, m), x, m); }
+static inline mcr_v v_min(mcr_v x, mcr_v m) { return vbslq_f32(vcltq_f32(x, m), x, m); }
+static inline mcr_v v_mul(mcr_v a, mcr_v b) { return vmulq_f32(a, b); }
+static inline mcr_v v_div(mcr_v a, mcr_v b) { return vdivq_f32(a, b); }
 
 static inline mcr_vmask v_mask(long n) { return n < 4 ? (n > 0 ? n : 0) : 4; }
 /* Through a zeroed copy: only the last vector of a row takes this path. */

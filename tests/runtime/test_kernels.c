@@ -736,6 +736,33 @@ static void test_softmax(void **state)
     free(x);
 }
 
+/* The GELU epilogue (the vector v_gelu where the build has a vector layer, then the scalar
+ * mcr_gelu for the last elements) gives mcr_gelu's bits for every element: both forms of
+ * the approximation are the same steps. Over [-6, 6] in steps near every lane position,
+ * the clamp's edges +-4 (times sqrt 2) and the specials. */
+static void test_gelu_vector_scalar_same(void **state)
+{
+    (void)state;
+    enum { N = 4099 }; /* not a multiple of any vector width: the scalar tail too */
+    float *x = malloc(N * sizeof(float)), *y = malloc(N * sizeof(float));
+    for (long i = 0; i < N; i++) x[i] = -6.0f + 12.0f * (float)i / (float)(N - 1);
+    const float special[] = {0.0f, -0.0f, 4.0f * 1.41421356f, -4.0f * 1.41421356f,
+                             5.65685415f, -5.65685415f, INFINITY, -INFINITY, NAN, 1e30f,
+                             -1e30f, 1e-30f};
+    for (size_t i = 0; i < sizeof special / sizeof special[0]; i++) x[17 * i + 3] = special[i];
+    const struct mcr_epilogue ep = {MCR_GELU_ERF, 0.0f, 0.0f, NULL};
+    memcpy(y, x, N * sizeof(float));
+    mcr_epilogue_f32(&ep, y, 0, N);
+    for (long i = 0; i < N; i++) {
+        const float want = mcr_gelu(x[i]);
+        if (memcmp(&y[i], &want, sizeof want) != 0) {
+            fail_msg("element %ld (x = %.9g): epilogue %.9g, mcr_gelu %.9g", i, (double)x[i],
+                     (double)y[i], (double)want);
+        }
+    }
+    free(x), free(y);
+}
+
 /* fastmath.h's max, softmax's first pass: exact, with the maximum in every position of
  * rows of every length around the vector width (the lanes and the tail). */
 static void test_max(void **state)
@@ -969,6 +996,7 @@ int main(void)
         cmocka_unit_test(test_channel_affine), cmocka_unit_test(test_reduce),
         cmocka_unit_test(test_pool2d),      cmocka_unit_test(test_copy_strided),
         cmocka_unit_test(test_attention),   cmocka_unit_test(test_erf_error_bound),
+        cmocka_unit_test(test_gelu_vector_scalar_same),
         cmocka_unit_test(test_exp_error_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
