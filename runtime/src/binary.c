@@ -19,9 +19,7 @@ static float apply(enum mcr_binary_op op, float a, float b)
     return 0.0f;
 }
 
-/* Elements per unit of work split among threads: whole cache lines and vectors, so that
- * each element takes the same (vector or scalar) path for any split. */
-#define BLOCK 256
+#define BLOCK MCR_ELEMENT_BLOCK
 
 struct binary_args {
     enum mcr_binary_op op;

@@ -10,6 +10,10 @@
 #include "config.h"
 #include "mcr.h"
 
+/* Elements per unit of elementwise work split among threads: whole cache lines and
+ * vectors, so that each element takes the same (vector or scalar) path for any split. */
+#define MCR_ELEMENT_BLOCK 256
+
 /* How many tasks to split `units` units of `work` in total into: 1 without threads, else
  * at most the threads, the units and work / min_work. min_work is the target's cut-off
  * (config.h): MCR_TASK_MIN_MACS for arithmetic, MCR_TASK_MIN_ELEMENTS for memory-bound

@@ -50,9 +50,7 @@ static float apply(enum mcr_unary_op op, float x, float alpha, float beta)
     return x;
 }
 
-/* Elements per unit of work split among threads: whole cache lines and vectors, so that
- * each element takes the same (vector or scalar) path for any split. */
-#define BLOCK 256
+#define BLOCK MCR_ELEMENT_BLOCK
 
 struct unary_args {
     enum mcr_unary_op op;
