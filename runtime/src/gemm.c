@@ -15,11 +15,13 @@
  * (fewer than MR rows or NR columns) go through small zero-padded copies so that the
  * same micro-kernel computes them. b may also come in panels (mcr.h, MCR_PANEL), packed
  * at compile time: then nothing is packed at run time. */
+#include <stdint.h>
 #include <string.h>
 
 #include "epilogue.h"
 #include "gemm.h"
 #include "gemm_ukernel.h"
+#include "internal.h"
 #include "parallel.h"
 
 /* Rows of b per packed block (config.h: 64 for the SIMD kernels). Measured on this
@@ -35,11 +37,6 @@
  * blocks of 256 and sums them in chunks of 64 itself. */
 #define KC MCR_GEMM_KC
 
-#if defined(__GNUC__)
-#define PREFETCH(p) __builtin_prefetch(p)
-#else
-#define PREFETCH(p) (void)0
-#endif
 #define MR MCR_GEMM_MR
 #define NR MCR_GEMM_NR
 #if MCR_GEMM_PANEL % NR != 0
@@ -93,11 +90,15 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
             const float *bpanel = bp;
             long ldbp = NR;
             /* Pre-packed b is one stream in the order the blocks are used: each tile of
-             * this block prefetches its share of the next block's rows, so the next block
-             * is in cache when its first tile starts. Constant weights of ViT-B/16's
-             * linear layers (7 MB each) come from memory every inference: measured on its
-             * shapes with weights not in cache, 224 -> 236-246 GFLOP/s (AVX-512), 111-119
-             * -> 119-127 (AVX2). */
+             * this block prefetches its share of the next block's rows, spread over its
+             * steps (gemm_ukernel.h), so the next block is in cache when its first tile
+             * starts. For weights that come from memory every inference: ViT-B/16's
+             * linear layers (7 MB each) and above all MCi4's last stage (16 rows x 2048 x
+             * 8192, 64 MB, two tiles per block). Measured there, weights not in cache (AMD
+             * EPYC Zen 5, AVX-512, one thread): no prefetch 7.4 ms; each tile's share as a
+             * burst of lines at its start (up to 64, more misses than the core tracks at
+             * once) 5.0-5.4 ms; spread over the steps 2.5-2.9 ms (AVX2 5.6 -> 4.5 ms).
+             * ViT-B/16's shapes (25 tiles a block) within 1% either way. */
             const float *bnext = NULL;
             long kcn = 0;
             if (b_panels) { /* pre-packed: the panel holding columns j0.. at row p0 */
@@ -105,10 +106,10 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
                          j0 % MCR_GEMM_PANEL;
                 ldbp = MCR_GEMM_PANEL;
                 const long p0n = last ? 0 : p0 + KC, j0n = last ? j0 + NR : j0;
-                if (j0n < n) { /* the start of its first row: whole rows are prefetched */
+                if (j0n < n) { /* its first row, at this tile's columns */
                     kcn = k - p0n < KC ? k - p0n : KC;
                     bnext = b + (j0n / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL +
-                            p0n * MCR_GEMM_PANEL;
+                            p0n * MCR_GEMM_PANEL + j0n % MCR_GEMM_PANEL;
                 }
             } else {
                 /* Whether a next panel exists: only then may a pointer go there. */
@@ -117,7 +118,7 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
                     const float *brow = b + (p0 + p) * ldb + j0;
                     /* The next panel's part of this row: one stream per row is more
                      * than the hardware prefetcher follows. */
-                    for (long j = NR; ahead && j < 2 * NR; j += 16) PREFETCH(brow + j);
+                    for (long j = NR; ahead && j < 2 * NR; j += 16) MCR_PREFETCH((uintptr_t)(brow + j));
                     memcpy(bp + p * NR, brow, (size_t)jn * sizeof(float));
                     for (long j = jn; j < NR; j++) bp[p * NR + j] = 0.0f;
                 }
@@ -126,21 +127,21 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
             for (long i0 = 0; i0 < m; i0 += MR) {
                 const long in = m - i0 < MR ? m - i0 : MR;
                 float *ctile = c + i0 * ldc + j0;
-                if (bnext) { /* this tile's share of the next block */
-                    const long t = i0 / MR;
-                    for (long p = t * kcn / tiles; p < (t + 1) * kcn / tiles; p++) {
-                        for (long j = 0; j < MCR_GEMM_PANEL; j += 16) {
-                            PREFETCH(bnext + p * MCR_GEMM_PANEL + j);
-                        }
-                    }
+                const float *pf = NULL; /* this tile's share of the next block */
+                long pf_rows = 0;
+                if (bnext) {
+                    const long t = i0 / MR, r0 = t * kcn / tiles;
+                    pf = bnext + r0 * MCR_GEMM_PANEL;
+                    pf_rows = (t + 1) * kcn / tiles - r0;
                 }
                 if (in == MR && jn == NR) {
                     MCR_GEMM_UKERNEL(kc, a + i0 * lda + p0, lda, bpanel, ldbp, ctile, ldc,
-                                     row_bias ? row_bias + i0 : NULL, cb, acc);
+                                     row_bias ? row_bias + i0 : NULL, cb, acc, pf, pf_rows);
 #if defined(MCR_GEMM_UKERNEL_ROWS)
                 } else if (jn == NR) { /* the last rows, in place */
-                    MCR_GEMM_UKERNEL_ROWS(in, kc, a + i0 * lda + p0, lda, bpanel, ldbp, ctile, ldc,
-                                          row_bias ? row_bias + i0 : NULL, cb, acc);
+                    MCR_GEMM_UKERNEL_ROWS(in, kc, a + i0 * lda + p0, lda, bpanel, ldbp, ctile,
+                                          ldc, row_bias ? row_bias + i0 : NULL, cb, acc, pf,
+                                          pf_rows);
 #endif
                 } else { /* an edge tile, through zero-padded copies */
                     const float *atile = a + i0 * lda + p0;
@@ -166,7 +167,7 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
                             }
                         }
                     }
-                    MCR_GEMM_UKERNEL(kc, atile, la, bpanel, ldbp, ct, NR, rb, cb, acc);
+                    MCR_GEMM_UKERNEL(kc, atile, la, bpanel, ldbp, ct, NR, rb, cb, acc, pf, pf_rows);
                     for (long r = 0; r < in; r++) {
                         memcpy(ctile + r * ldc, ct + r * NR, (size_t)jn * sizeof(float));
                     }

@@ -13,6 +13,7 @@
 
 void mcr_gemm_f32_4x16__scalar(MCR_GEMM_UKERNEL_ARGS)
 {
+    (void)pf, (void)pf_rows; /* a reference: no prefetching */
     float c0[16] = {0}, c1[16] = {0}, c2[16] = {0}, c3[16] = {0}; /* init added at the end */
     for (long p0 = 0; p0 < kc; p0 += CHUNK) {
         const long p1 = kc - p0 < CHUNK ? kc : p0 + CHUNK;

@@ -11,10 +11,13 @@
  *
  * The loops over the tile have constant trip counts and are unrolled whole, inside
  * always-inlined functions, so that the accumulator arrays become registers. */
+#include <stdint.h>
+
 #include "gemm_ukernel.h"
 #include "internal.h"
 
 #define NV (GEMM_NR / MCR_VN)
+#define PREFETCH_LINES (GEMM_NR * (int)sizeof(float) / 64) /* lines of one row of the tile */
 
 MCR_ALWAYS_INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)
 {
@@ -24,8 +27,17 @@ MCR_ALWAYS_INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)
 #pragma GCC unroll 16
         for (int v = 0; v < NV; v++) acc[r][v] = v_zero(); /* init added at the end */
     }
-    for (long p = 0; p < kc; p++) {
+    /* The span of pf's rows in kc equal steps of `inc` bytes, a tile row's lines at each
+     * (a share is at most a block, kc rows, so at most a row a step): the misses trickle
+     * out, never more at once than the core tracks. Without a share it touches the row
+     * being loaded, a hit: no branch per step. */
+    uintptr_t q = (uintptr_t)(pf_rows > 0 ? pf : bp);
+    const uintptr_t inc = (uintptr_t)(pf_rows > 0 ? pf_rows * ldbp * (long)sizeof(float) / kc
+                                                  : ldbp * (long)sizeof(float));
+    for (long p = 0; p < kc; p++, q += inc) {
         mcr_v bv[NV];
+#pragma GCC unroll 4
+        for (int l = 0; l < PREFETCH_LINES; l++) MCR_PREFETCH(q + 64u * (unsigned)l);
 #pragma GCC unroll 16
         for (int v = 0; v < NV; v++) bv[v] = v_load(bp + p * ldbp + v * MCR_VN);
 #pragma GCC unroll 16
@@ -59,7 +71,7 @@ MCR_ALWAYS_INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)
 
 void GEMM_UKERNEL(MCR_GEMM_UKERNEL_ARGS)
 {
-    tile(GEMM_MR, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate);
+    tile(GEMM_MR, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate, pf, pf_rows);
 }
 
 /* One copy of the tile per row count, each with constant loops. */
@@ -68,7 +80,8 @@ void GEMM_UKERNEL_ROWS(long rows, MCR_GEMM_UKERNEL_ARGS)
     switch (rows) {
 #define ROWS_CASE(n)                                                                     \
     case n:                                                                              \
-        tile(n < GEMM_MR ? n : GEMM_MR, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate); \
+        tile(n < GEMM_MR ? n : GEMM_MR, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate, pf, \
+             pf_rows);                                                                \
         break;
     ROWS_CASE(1)
     ROWS_CASE(2)
@@ -78,7 +91,8 @@ void GEMM_UKERNEL_ROWS(long rows, MCR_GEMM_UKERNEL_ARGS)
     ROWS_CASE(6)
     ROWS_CASE(7)
 #undef ROWS_CASE
-    default: tile(GEMM_MR, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate); break;
+    default: tile(GEMM_MR, kc, a, lda, bp, ldbp, c, ldc, rb, cb, accumulate, pf, pf_rows); break;
     }
 }
 #undef NV
+#undef PREFETCH_LINES

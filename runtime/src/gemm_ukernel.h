@@ -13,6 +13,11 @@
  * of additions started from a bias much larger than the result (BatchNorm-folded biases
  * are) rounds every step at the bias's scale: MCi4's stem 1x1 conv had 2.4x the portable
  * kernel's error against float64 under AVX-512 when its sums started from the bias.
+ *
+ * While it computes, a micro-kernel also prefetches pf_rows rows of b (NR floats each,
+ * ldbp apart, from pf; pf_rows 0: none), spread evenly over its kc steps: gemm.c hands
+ * each tile its share of the next block of pre-packed weights (gemm.c says why). It
+ * changes no result.
  * gemm.c packs the panels and handles the edges. The SIMD variants are one template
  * (gemm_f32__template.h); every variant is tested against the formula
  * (tests/runtime/test_kernels.c). */
@@ -21,7 +26,7 @@
 
 #define MCR_GEMM_UKERNEL_ARGS                                                      \
     long kc, const float *a, long lda, const float *bp, long ldbp, float *c, long ldc, \
-        const float *rb, const float *cb, int accumulate
+        const float *rb, const float *cb, int accumulate, const float *pf, long pf_rows
 
 typedef void (*mcr_gemm_ukernel)(MCR_GEMM_UKERNEL_ARGS);
 

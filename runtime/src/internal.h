@@ -11,6 +11,15 @@
 #define MCR_ALWAYS_INLINE static inline
 #endif
 
+/* A hint to fetch the cache line holding address `addr` into the caches. The address is
+ * an integer so that one past an array's end (a prefetch's reach) is computed without
+ * pointer arithmetic outside the object; a prefetch never faults. */
+#if defined(__GNUC__)
+#define MCR_PREFETCH(addr) __builtin_prefetch((const void *)(addr))
+#else
+#define MCR_PREFETCH(addr) (void)(addr)
+#endif
+
 /* floor(a / b) for b > 0, also for negative a (C division truncates toward zero). */
 static inline long mcr_floor_div(long a, long b)
 {

@@ -299,7 +299,9 @@ static void gemm_ukernel_case(mcr_gemm_ukernel fn, int mr, int nr)
                 want[i * LDC + j] = mode == 0 ? c[i * LDC + j] : mode == 1 ? rb[i] : mode == 2 ? cb[j] : 0.0;
                 for (int p = 0; p < KC; p++) want[i * LDC + j] += (double)a[i * LDA + p] * bp[p * ldbp + j];
             }
-        fn(KC, a, LDA, bp, ldbp, c, LDC, mode == 1 ? rb : NULL, mode == 2 ? cb : NULL, mode == 0);
+        /* mode 3 also prefetches rows of b (no effect on the result) */
+        fn(KC, a, LDA, bp, ldbp, c, LDC, mode == 1 ? rb : NULL, mode == 2 ? cb : NULL, mode == 0,
+           mode == 3 ? bp + 2 * ldbp : NULL, mode == 3 ? 5 : 0);
         assert_close(c, want, mr * LDC, 1e-5, 1e-5);
     }
     free(a), free(bp), free(c), free(rb), free(cb);
@@ -321,7 +323,7 @@ static void gemm_rows_case(mcr_gemm_rows_ukernel fn, int mr, int nr)
                 want[i * LDC + j] = rb[i];
                 for (int p = 0; p < KC; p++) want[i * LDC + j] += (double)a[i * LDA + p] * bp[p * nr + j];
             }
-        fn(rows, KC, a, LDA, bp, nr, c, LDC, rb, NULL, 0);
+        fn(rows, KC, a, LDA, bp, nr, c, LDC, rb, NULL, 0, NULL, 0);
         assert_close(c, want, mr * LDC, 1e-5, 1e-5);
         free(a), free(bp), free(c), free(rb);
     }
@@ -338,7 +340,7 @@ static void gemm_bias_last_case(mcr_gemm_ukernel fn, int mr, int nr)
     for (int i = 0; i < 8; i++) rb[i] = i % 2 ? 1024.0f : -1024.0f;
     for (int j = 0; j < 32; j++) cb[j] = j % 2 ? 1024.0f : -1024.0f;
     for (int mode = 1; mode <= 2; mode++) { /* row bias, column bias */
-        fn(KC, a, KC, bp, nr, c, nr, mode == 1 ? rb : NULL, mode == 2 ? cb : NULL, 0);
+        fn(KC, a, KC, bp, nr, c, nr, mode == 1 ? rb : NULL, mode == 2 ? cb : NULL, 0, NULL, 0);
         for (int i = 0; i < mr; i++)
             for (int j = 0; j < nr; j++) {
                 double want = mode == 1 ? rb[i] : cb[j], mag = 0.0;
