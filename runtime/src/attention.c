@@ -18,8 +18,8 @@ long mcr_attention_scratch_floats(long m, long n)
     return (m < ATTN_ROWS ? m : ATTN_ROWS) * n;
 }
 
-/* softmax(scale * x) of each row, in place. For scale >= 0 the max of scale * x is
- * scale * max(x), so the scaling goes into exp's argument instead of a pass of its own. */
+/* softmax(scale * x) of each row, in place. For scale >= 0 the scaling goes into exp's
+ * argument (mcr_softmax_row) instead of a pass of its own. */
 static void scaled_softmax(float *s, long rows, long n, float scale)
 {
     if (scale < 0.0f) {
@@ -27,12 +27,7 @@ static void scaled_softmax(float *s, long rows, long n, float scale)
         mcr_softmax_f32(s, s, rows, n, NULL);
         return;
     }
-    for (long r = 0; r < rows; r++, s += n) {
-        const float off = scale * mcr_max_f32(s, n);
-        for (long i = 0; i < n; i++) s[i] = mcr_exp(scale * s[i] - off);
-        const float inv = (float)(1.0 / mcr_sum_f64(s, n));
-        for (long i = 0; i < n; i++) s[i] *= inv;
-    }
+    for (long r = 0; r < rows; r++, s += n) mcr_softmax_row(s, s, n, scale);
 }
 
 struct attention_job {

@@ -1,5 +1,5 @@
-/* Softmax over the last axis, max-subtracted so that large logits do not overflow. exp is
- * fastmath.h's, which vectorizes (a libm call per element does not). */
+/* Softmax over the last axis, max-subtracted so that large logits do not overflow: rows
+ * of fastmath.h's mcr_softmax_row (its exp vectorizes; a libm call per element does not). */
 #include "fastmath.h"
 #include "mcr.h"
 #include "parallel.h"
@@ -17,13 +17,7 @@ static void softmax_rows(const void *args, long r0, long r1)
     const long n = a->n;
     const float *x = a->x + r0 * n;
     float *y = a->y + r0 * n;
-    for (long r = r0; r < r1; r++, x += n, y += n) {
-        const float mx = mcr_max_f32(x, n);
-        for (long i = 0; i < n; i++) y[i] = mcr_exp(x[i] - mx);
-        /* Sum in double: rows of a few thousand elements lose digits in float. */
-        const float inv = (float)(1.0 / mcr_sum_f64(y, n));
-        for (long i = 0; i < n; i++) y[i] *= inv;
-    }
+    for (long r = r0; r < r1; r++, x += n, y += n) mcr_softmax_row(x, y, n, 1.0f);
 }
 
 void mcr_softmax_f32(const float *x, float *y, long rows, long n, const struct mcr_threads *th)

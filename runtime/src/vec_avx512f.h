@@ -24,6 +24,17 @@ static inline mcr_v v_max(mcr_v x, mcr_v m) { return _mm512_max_ps(x, m); }
 static inline mcr_v v_min(mcr_v x, mcr_v m) { return _mm512_min_ps(x, m); }
 static inline mcr_v v_mul(mcr_v a, mcr_v b) { return _mm512_mul_ps(a, b); }
 static inline mcr_v v_div(mcr_v a, mcr_v b) { return _mm512_div_ps(a, b); }
+static inline mcr_v v_sub(mcr_v a, mcr_v b) { return _mm512_sub_ps(a, b); }
+/* 2^n for integral n in [-126, 128], built in the exponent bits (128: infinity) */
+static inline mcr_v v_pow2i(mcr_v n)
+{
+    const __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
+}
+
+/* the sum and the maximum of the lanes (max: v_max's order, a tree of them) */
+static inline float v_hsum(mcr_v v) { return _mm512_reduce_add_ps(v); }
+static inline float v_hmax(mcr_v v) { return _mm512_reduce_max_ps(v); }
 
 static inline mcr_vmask v_mask(long n)
 {

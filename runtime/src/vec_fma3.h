@@ -19,6 +19,27 @@ static inline mcr_v v_max(mcr_v x, mcr_v m) { return _mm256_max_ps(x, m); }
 static inline mcr_v v_min(mcr_v x, mcr_v m) { return _mm256_min_ps(x, m); }
 static inline mcr_v v_mul(mcr_v a, mcr_v b) { return _mm256_mul_ps(a, b); }
 static inline mcr_v v_div(mcr_v a, mcr_v b) { return _mm256_div_ps(a, b); }
+static inline mcr_v v_sub(mcr_v a, mcr_v b) { return _mm256_sub_ps(a, b); }
+/* 2^n for integral n in [-126, 128], built in the exponent bits (128: infinity) */
+static inline mcr_v v_pow2i(mcr_v n)
+{
+    const __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
+}
+
+/* the sum and the maximum of the lanes (max: v_max's order, a tree of them) */
+static inline float v_hsum(mcr_v v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+static inline float v_hmax(mcr_v v)
+{
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_max_ss(s, _mm_movehdup_ps(s)));
+}
 
 static inline mcr_vmask v_mask(long n)
 {

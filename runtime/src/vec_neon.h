@@ -22,6 +22,21 @@ static inline mcr_v v_max(mcr_v x, mcr_v m) { return vbslq_f32(vcgtq_f32(x, m), 
 static inline mcr_v v_min(mcr_v x, mcr_v m) { return vbslq_f32(vcltq_f32(x, m), x, m); }
 static inline mcr_v v_mul(mcr_v a, mcr_v b) { return vmulq_f32(a, b); }
 static inline mcr_v v_div(mcr_v a, mcr_v b) { return vdivq_f32(a, b); }
+static inline mcr_v v_sub(mcr_v a, mcr_v b) { return vsubq_f32(a, b); }
+/* 2^n for integral n in [-126, 128], built in the exponent bits (128: infinity) */
+static inline mcr_v v_pow2i(mcr_v n)
+{
+    const int32x4_t e = vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127));
+    return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));
+}
+
+/* the sum and the maximum of the lanes (max: v_max's order, a tree of them) */
+static inline float v_hsum(mcr_v v) { return vaddvq_f32(v); }
+static inline float v_hmax(mcr_v v)
+{
+    const mcr_v t = v_max(v, vextq_f32(v, v, 2));
+    return vgetq_lane_f32(v_max(t, vextq_f32(t, t, 1)), 0);
+}
 
 static inline mcr_vmask v_mask(long n) { return n < 4 ? (n > 0 ? n : 0) : 4; }
 /* Through a zeroed copy: only the last vector of a row takes this path. */

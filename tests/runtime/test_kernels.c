@@ -718,6 +718,53 @@ static void test_erf_error_bound(void **state)
     free(x), free(y);
 }
 
+/* Softmax rows of every length around the vector widths (the partial last vector), and
+ * long enough for several flushes of the lane sums (fastmath.h), against float64. */
+static void test_softmax_lengths(void **state)
+{
+    (void)state;
+    enum { MAXN = 4099 };
+    float *x = randv(MAXN), *y = malloc(MAXN * sizeof(float));
+    double *ref = malloc(MAXN * sizeof(double));
+    for (long n = 1; n <= MAXN; n = n < 80 ? n + 1 : 2 * n + 1) {
+        const float scale = n % 2 ? 1.0f : 0.125f;
+        double mx = -INFINITY, sum = 0;
+        for (long i = 0; i < n; i++) mx = fmax(mx, x[i]);
+        for (long i = 0; i < n; i++) sum += exp(scale * (x[i] - mx));
+        for (long i = 0; i < n; i++) ref[i] = exp(scale * (x[i] - mx)) / sum;
+        mcr_softmax_row(x, y, n, scale);
+        assert_close(y, ref, n, 1e-8, 1e-6);
+    }
+    free(x), free(y), free(ref);
+}
+
+#if defined(MCR_VEC_HEADER)
+/* v_exp gives mcr_exp's bits on every lane: the same steps. Over the clamp's range and
+ * past it, and the specials. */
+static void test_exp_vector_scalar_same(void **state)
+{
+    (void)state;
+    enum { N = 1 << 16 };
+    float x[MCR_VN], y[MCR_VN];
+    const float special[] = {0.0f, -0.0f, 88.3762626f, -87.3365448f, 88.5f, -88.0f,
+                             INFINITY, -INFINITY, 1e30f, -1e30f, 1e-30f, 0.5f};
+    for (long i = 0; i < N + (long)(sizeof special / sizeof special[0]); i++) {
+        const long lane = i % MCR_VN;
+        x[lane] = i < N ? -100.0f + 200.0f * (float)i / (float)(N - 1) : special[i - N];
+        if (lane == MCR_VN - 1 || i == N + (long)(sizeof special / sizeof special[0]) - 1) {
+            v_store(y, v_exp(v_load(x)));
+            for (long j = 0; j <= lane; j++) {
+                const float want = mcr_exp(x[j]);
+                if (memcmp(&y[j], &want, sizeof want) != 0) {
+                    fail_msg("x = %.9g: v_exp %.9g, mcr_exp %.9g", (double)x[j], (double)y[j],
+                             (double)want);
+                }
+            }
+        }
+    }
+}
+#endif
+
 static void test_softmax(void **state)
 {
     (void)state;
@@ -994,6 +1041,10 @@ int main(void)
         cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_binary_broadcast), cmocka_unit_test(test_unary),
         cmocka_unit_test(test_softmax),     cmocka_unit_test(test_max),
+        cmocka_unit_test(test_softmax_lengths),
+#if defined(MCR_VEC_HEADER)
+        cmocka_unit_test(test_exp_vector_scalar_same),
+#endif
         cmocka_unit_test(test_layernorm),
         cmocka_unit_test(test_channel_affine), cmocka_unit_test(test_reduce),
         cmocka_unit_test(test_pool2d),      cmocka_unit_test(test_copy_strided),
