@@ -1,5 +1,6 @@
 """`make bench`: each encoder's train-form export (MCi0-4 at 256x256, ViT-B/16 at 224x224),
-timed by `mobilec bench` beside onnxruntime (single thread, all its graph optimizations,
+and the reparameterized form of MCi0-2 (`export --form reparam`: the branches folded by the
+model's own code, so mobilec's folding passes find nothing to fold) on the x86 targets, timed by `mobilec bench` beside onnxruntime (single thread, all its graph optimizations,
 same input, interleaved rounds, medians): the generic target without and with the
 optimizing passes, then each x86 target this CPU runs; on a CPU with AVX-512, the
 x86-64-v3 code also beside onnxruntime limited to its AVX2 kernels (`--onnxruntime-isa
@@ -32,14 +33,19 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 EXPORTS = ROOT / "build" / "models" / "full"
 OUT = ROOT / "build" / "bench"
-MODELS = ["mci0", "mci1", "mci2", "mci3", "mci4", "vit_b16"]
+MODELS = ["mci0", "mci1", "mci2", "mci3", "mci4", "vit_b16",
+          "mci0_reparam", "mci1_reparam", "mci2_reparam"]
+REPARAM = "_reparam"
 
 
 def export(model: str) -> Path:
+    """The export of `model`: an encoder's name, with _reparam for its reparameterized form."""
     path = EXPORTS / f"{model}.onnx"
     if not path.exists():
-        proc = subprocess.run([sys.executable, "-m", "compiler.cli", "export", model, "-o",
-                               str(path), "--reference"], cwd=ROOT, text=True)
+        form = ["--form", "reparam"] if model.endswith(REPARAM) else []
+        proc = subprocess.run([sys.executable, "-m", "compiler.cli", "export",
+                               model.removesuffix(REPARAM), "-o", str(path), "--reference",
+                               *form], cwd=ROOT, text=True)
         if proc.returncode != 0:
             raise SystemExit(f"bench: exporting {model} failed")
     return path
@@ -158,8 +164,9 @@ def main() -> int:
     print(f"bench: task cut-off ({best}):\n{cut_summary}", flush=True)
     for model in args.models:
         path = export(model)
-        for target, optimize in configs:
-            profiled = optimize and target in (x86 or ["generic"])
+        reparam = model.endswith(REPARAM)  # the x86 targets only; no profile, no threads
+        for target, optimize in [(t, True) for t in x86] if reparam else configs:
+            profiled = optimize and target in (x86 or ["generic"]) and not reparam
             r = bench(str(path), name=model, target=target, runs=args.runs, quiet=True,
                       optimize=optimize, profile=profiled)
             label = target if optimize else f"{target} --no-optimize"
@@ -169,7 +176,7 @@ def main() -> int:
                         f"{r.spread} | {r.gflops:.1f} | {r.gflops / machine_peak:.1%} | "
                         f"{r.gflops / peaks[target][0]:.1%} |")
             bars.append((model, label, r.ratio))
-            if optimize and target == best:
+            if optimize and target == best and not reparam:
                 r2 = bench(str(path), name=model, target=target, runs=args.runs, quiet=True,
                            threads=2, profile=True)
                 scaling.append(kernel_scaling(model, target, r.kernels, r2.kernels))
