@@ -30,6 +30,14 @@ class BenchResult:
     onnxruntime_isa: str = "native"  # ort_isa.ISAS
     kernels: list[KernelTime] = field(default_factory=list)  # with profile=True
     round_ratios: list[float] = field(default_factory=list)  # each interleaved round's
+    # with threads > 1: the same program on one thread in the same rounds (median), so
+    # that the speed-up compares times taken side by side
+    one_thread_ms: float | None = None
+
+    @property
+    def speedup(self) -> float | None:
+        """mobilec's one-thread median over its multi-thread one (threads > 1 only)."""
+        return self.one_thread_ms / self.mobilec_ms if self.one_thread_ms else None
 
     @property
     def spread(self) -> str:
@@ -60,7 +68,9 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
     of the generated program (its new worker threads may start on the caller's core
     until the scheduler spreads them) and a 50 ms pause after onnxruntime's (whose
     workers spin for a while after a run): two-thread times on a shared machine move by
-    tens of percent between single inferences. With `profile`,
+    tens of percent between single inferences; each round then also times the program on
+    one thread (one_thread_ms, speedup: the speed-up from times taken side by side, as
+    the machine's load drifts). With `profile`,
     a separate build timing every kernel call (-DMOBILEC_PROFILE) then runs `runs`
     inferences after a warm-up; its per-kernel times are summed per kernel label.
     `onnxruntime_isa` "avx2" times onnxruntime without its AVX-512 kernels (ort_isa)."""
@@ -79,6 +89,7 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
     feed = {i.name: x for i, x in zip(sess.get_inputs(), xs)}
     ours: list[float] = []
     theirs: list[float] = []
+    single: list[float] = []
     with tempfile.TemporaryDirectory(prefix="mobilec-bench-") as d:
         exe = build_driver(compiled, Path(d))
         sess.run(None, feed)
@@ -87,6 +98,10 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
             _, lines = run_driver(exe, xs, shapes, Path(d), runs=warm + timed,
                                   env={"MOBILEC_THREADS": str(threads)})
             ours.append(statistics.median(times_ms(lines)[warm:]))
+            if threads > 1:
+                _, lines = run_driver(exe, xs, shapes, Path(d), runs=2,
+                                      env={"MOBILEC_THREADS": "1"})
+                single.append(times_ms(lines)[-1])
             ts = []
             for _ in range(timed):
                 t0 = time.perf_counter()
@@ -100,16 +115,19 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
                       f"onnxruntime {theirs[-1]:.1f} ms", file=sys.stderr, flush=True)
     result = BenchResult(name, compiled.target, statistics.median(ours),
                          statistics.median(theirs), total_macs(g.nodes), onnxruntime_isa,
-                         round_ratios=[a / b for a, b in zip(ours, theirs)])
+                         round_ratios=[a / b for a, b in zip(ours, theirs)],
+                         one_thread_ms=statistics.median(single) if single else None)
     if profile:
         result.kernels = profile_kernels(compiled, xs, runs, quiet, threads)
         print_profile(result)
     print(f"mobilec: {name} target={compiled.target}{'' if optimize else ' no-optimize'} "
           f"onnxruntime_isa={onnxruntime_isa} threads={threads} runs={runs} "
           f"macs={result.macs} gflops={result.gflops:.1f}")
+    scaling = (f" one_thread_ms={result.one_thread_ms:.2f} speedup={result.speedup:.2f}"
+               if result.speedup else "")
     print(f"bench: {name} mobilec_ms={result.mobilec_ms:.2f} "
           f"onnxruntime_ms={result.onnxruntime_ms:.2f} ratio={result.ratio:.3f} "
-          f"round_ratios={result.spread}")
+          f"round_ratios={result.spread}{scaling}")
     return result
 
 
