@@ -55,9 +55,11 @@ def conv_gemm_scratch_floats(c: int, oh: int, ow: int, kh: int, kw: int, groups:
     return (c // groups) * kh * kw * panels * PANEL + ow
 
 
-def attention_scratch_floats(m: int, n: int) -> int:
-    """mcr_attention_scratch_floats: a tile of query rows' scores."""
-    return min(m, ATTN_ROWS) * n
+def attention_scratch_floats(m: int, n: int, d: int, dv: int) -> int:
+    """mcr_attention_scratch_floats: a tile of query rows' scores (rows padded to whole
+    panels), kᵀ and v packed in panels."""
+    ld = -(-n // PANEL) * PANEL
+    return min(m, ATTN_ROWS) * ld + d * ld + n * (-(-dv // PANEL) * PANEL)
 
 
 def _act(a: Attrs) -> str:
@@ -133,9 +135,10 @@ SPECS: dict[str, KernelSpec] = {s.op: s for s in [
     KernelSpec("matmul", macs=lambda a: len(a["offsets"]) * a["m"] * a["k"] * a["n"]),
     KernelSpec("matmul_packed", macs=lambda a: a["m"] * a["k"] * a["n"],
                label=_matmul_packed_label, parallel=True),
-    KernelSpec("attention", macs=lambda a: a["batch"] * a["m"] * a["n"] * (a["d"] + a["dv"]),
+    KernelSpec("attention",
+               macs=lambda a: a["batch"] * a["heads"] * a["m"] * a["n"] * (a["d"] + a["dv"]),
                parallel=True,
-               scratch=lambda a: attention_scratch_floats(a["m"], a["n"])),
+               scratch=lambda a: attention_scratch_floats(a["m"], a["n"], a["d"], a["dv"])),
     KernelSpec("unary", layout="unary", inplace=(0,), label=_elementwise_label,
                parallel=True),
     KernelSpec("binary", layout="binary", inplace=(0, 1), label=_elementwise_label,

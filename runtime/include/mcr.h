@@ -147,13 +147,17 @@ void mcr_unary_f32(enum mcr_unary_op op, const float *x, float *y, long n,
 void mcr_softmax_f32(const float *x, float *y, long rows, long n,
                      const struct mcr_threads *th);
 
-/* out[b] = softmax(scale * q[b] . k[b]) . v[b] for each of `batch` entries, where q[b] is
- * [m][d], k[b] is [d][n] (already transposed), v[b] is [n][dv] and out[b] is [m][dv].
- * scores is scratch for mcr_attention_scratch_floats(m, n) floats. */
-long mcr_attention_scratch_floats(long m, long n);
-void mcr_attention_f32(const float *q, const float *k, const float *v, float *out,
-                       float *scores, long batch, long m, long n, long d, long dv,
-                       float scale, const struct mcr_threads *th);
+/* out = softmax(scale * q . kᵀ) . v for each of batch x heads entries, where q is [m][d],
+ * kᵀ is [d][n] (k already transposed), v is [n][dv] and out is [m][dv]: each a strided
+ * view, whose element [b][h][i][j] (entry b * heads + h, row i, column j) is at
+ * x + b * xs[0] + h * xs[1] + i * xs[2] + j * xs[3]. q's and out's columns are
+ * contiguous (qs[3] = os[3] = 1); kᵀ and v may have any strides. scratch holds
+ * mcr_attention_scratch_floats(m, n, d, dv) floats. */
+long mcr_attention_scratch_floats(long m, long n, long d, long dv);
+void mcr_attention_f32(const float *q, const long qs[4], const float *kt, const long ks[4],
+                       const float *v, const long vs[4], float *out, const long os[4],
+                       float *scratch, long batch, long heads, long m, long n, long d,
+                       long dv, float scale, const struct mcr_threads *th);
 
 /* Layer norm over rows of length n: y = (x - mean) / sqrt(var + eps) * scale + bias.
  * scale and bias have n elements; bias may be NULL. When not NULL, mean[r] and

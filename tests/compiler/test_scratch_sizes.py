@@ -15,6 +15,7 @@ SHAPES = [  # c, oh, ow, kh, kw, sh, sw, groups
     (3, 128, 128, 3, 3, 2, 2, 1), (64, 64, 64, 7, 7, 1, 1, 64), (64, 32, 32, 7, 7, 2, 2, 64),
     (5, 1, 9, 1, 3, 1, 1, 1), (768, 14, 14, 16, 16, 16, 16, 1), (8, 3, 1000, 3, 5, 1, 3, 2),
 ]
+ATTENTION = [(197, 197, 64, 64), (64, 64, 32, 32), (5, 300, 7, 9), (300, 5, 3, 40)]  # m, n, d, dv
 
 
 def test_scratch_formulas_match_the_runtime(tmp_path: Path) -> None:
@@ -27,8 +28,8 @@ def test_scratch_formulas_match_the_runtime(tmp_path: Path) -> None:
         calls.append(f'printf("%ld %ld\\n", mcr_dwconv2d_nhwc_scratch_floats({c}, {h}, {wd}, '
                      f'{c // g}, {ow}, {kh}, {kw}, {sw}), '
                      f'mcr_conv2d_gemm_nhwc_scratch_floats({c}, {kh}, {kw}));')
-    for m, n in ((197, 197), (64, 64), (5, 300)):
-        calls.append(f'printf("%ld\\n", mcr_attention_scratch_floats({m}, {n}));')
+    for m, n, d, dv in ATTENTION:
+        calls.append(f'printf("%ld\\n", mcr_attention_scratch_floats({m}, {n}, {d}, {dv}));')
     src = tmp_path / "sizes.c"
     src.write_text('#include <stdio.h>\n#include "mcr.h"\nint main(void)\n{\n'
                    + "\n".join(calls) + "\nreturn 0;\n}\n")
@@ -41,5 +42,5 @@ def test_scratch_formulas_match_the_runtime(tmp_path: Path) -> None:
          dwconv_nhwc_scratch_floats(c, oh * sh, ow * sw, c // g, ow, kh, kw, sw),
          conv_gemm_nhwc_scratch_floats(c, kh, kw))
         for c, oh, ow, kh, kw, sh, sw, g in SHAPES))
-    want += [attention_scratch_floats(m, n) for m, n in ((197, 197), (64, 64), (5, 300))]
+    want += [attention_scratch_floats(m, n, d, dv) for m, n, d, dv in ATTENTION]
     assert [int(v) for v in out] == want

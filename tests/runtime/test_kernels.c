@@ -989,47 +989,96 @@ static void test_copy_strided(void **state)
     free(x);
 }
 
-static void test_attention(void **state)
+/* Element [b][h][i][j] of an attention operand view (mcr.h). */
+static long view_at(const long s[4], long b, long h, long i, long j)
 {
-    (void)state;
-    /* M over one tile of query rows (256), so that a partial tile runs too. */
-    enum { B = 3, M = 259, N = 9, D = 5, DV = 6 };
-    float *q = randv(B * M * D), *k = randv(B * D * N), *v = randv(B * N * DV);
-    float out[B * M * DV];
-    float *scores = malloc((size_t)mcr_attention_scratch_floats(M, N) * sizeof(float));
-    double ref[B * M * DV];
+    return b * s[0] + h * s[1] + i * s[2] + j * s[3];
+}
+
+/* mcr_attention_f32 on views of the given strides, against float64, and the same bits
+ * for every number of threads. */
+static void check_attention(long B, long H, long M, long N, long D, long DV, const float *q,
+                            const long qs[4], const float *kt, const long ks[4],
+                            const float *v, const long vs[4], float *out, long out_floats,
+                            const long os[4])
+{
+    const long scratch_floats = mcr_attention_scratch_floats(M, N, D, DV);
+    float *scratch = malloc((size_t)scratch_floats * sizeof(float));
+    double *ref = malloc((size_t)(B * H * M * DV) * sizeof(double));
+    float *got = malloc((size_t)(B * H * M * DV) * sizeof(float));
+    float *outt = malloc((size_t)out_floats * sizeof(float));
+    double *s = malloc((size_t)N * sizeof(double));
     /* A negative scale too: then the row's max is not scale times the max of q.k. */
     for (int neg = 0; neg < 2; neg++) {
         const double scale = neg ? -0.37 : 0.37;
         for (long b = 0; b < B; b++)
-            for (long i = 0; i < M; i++) {
-                double s[N], mx = -INFINITY, sum = 0;
-                for (long j = 0; j < N; j++) {
-                    s[j] = 0;
-                    for (long p = 0; p < D; p++)
-                        s[j] += (double)q[(b * M + i) * D + p] * k[(b * D + p) * N + j];
-                    s[j] *= scale;
-                    mx = fmax(mx, s[j]);
+            for (long h = 0; h < H; h++)
+                for (long i = 0; i < M; i++) {
+                    double mx = -INFINITY, sum = 0;
+                    for (long j = 0; j < N; j++) {
+                        s[j] = 0;
+                        for (long p = 0; p < D; p++)
+                            s[j] += (double)q[view_at(qs, b, h, i, p)] * kt[view_at(ks, b, h, p, j)];
+                        s[j] *= scale;
+                        mx = fmax(mx, s[j]);
+                    }
+                    for (long j = 0; j < N; j++) sum += exp(s[j] - mx);
+                    for (long c = 0; c < DV; c++) {
+                        double acc = 0;
+                        for (long j = 0; j < N; j++)
+                            acc += exp(s[j] - mx) / sum * v[view_at(vs, b, h, j, c)];
+                        ref[((b * H + h) * M + i) * DV + c] = acc;
+                    }
                 }
-                for (long j = 0; j < N; j++) sum += exp(s[j] - mx);
-                for (long c = 0; c < DV; c++) {
-                    double acc = 0;
-                    for (long j = 0; j < N; j++) acc += exp(s[j] - mx) / sum * v[(b * N + j) * DV + c];
-                    ref[(b * M + i) * DV + c] = acc;
-                }
-            }
-        mcr_attention_f32(q, k, v, out, scores, B, M, N, D, DV, (float)scale, NULL);
-        assert_close(out, ref, B * M * DV, 1e-6, 1e-5);
-        for (size_t i = 0; i < NTHREADS; i++) { /* by heads, each task its own scores */
+        for (long e = 0; e < out_floats; e++) out[e] = NAN; /* what is not written stays */
+        mcr_attention_f32(q, qs, kt, ks, v, vs, out, os, scratch, B, H, M, N, D, DV,
+                          (float)scale, NULL);
+        for (long b = 0; b < B; b++)
+            for (long h = 0; h < H; h++)
+                for (long i = 0; i < M; i++)
+                    for (long c = 0; c < DV; c++)
+                        got[((b * H + h) * M + i) * DV + c] = out[view_at(os, b, h, i, c)];
+        assert_close(got, ref, B * H * M * DV, 1e-6, 1e-5);
+        for (size_t i = 0; i < NTHREADS; i++) { /* by heads, each task its own scratch */
             struct threaded t;
-            float outt[B * M * DV];
-            mcr_attention_f32(q, k, v, outt, scores, B, M, N, D, DV, (float)scale,
-                              threaded(&t, THREADS[i], mcr_attention_scratch_floats(M, N)));
-            assert_memory_equal(outt, out, sizeof out);
+            for (long e = 0; e < out_floats; e++) outt[e] = NAN;
+            mcr_attention_f32(q, qs, kt, ks, v, vs, outt, os, scratch, B, H, M, N, D, DV,
+                              (float)scale, threaded(&t, THREADS[i], scratch_floats));
+            for (long e = 0; e < out_floats; e++) {
+                if (isnan(out[e]) != isnan(outt[e]) || (!isnan(out[e]) && out[e] != outt[e]))
+                    fail_msg("threads %d: element %ld differs", THREADS[i], e);
+            }
             threaded_free(&t);
         }
     }
-    free(q), free(k), free(v), free(scores);
+    free(scratch), free(ref), free(got), free(outt), free(s);
+}
+
+static void test_attention(void **state)
+{
+    (void)state;
+    { /* Contiguous operands; M over one tile of query rows (256), so that a partial tile
+       * runs too; N and DV not multiples of any micro-kernel's width. */
+        enum { B = 2, H = 2, M = 259, N = 9, D = 5, DV = 6 };
+        float *q = randv(B * H * M * D), *kt = randv(B * H * D * N), *v = randv(B * H * N * DV);
+        float *out = malloc(B * H * M * DV * sizeof(float));
+        const long qs[4] = {H * M * D, M * D, D, 1}, ks[4] = {H * D * N, D * N, N, 1},
+                   vs[4] = {H * N * DV, N * DV, DV, 1}, os[4] = {H * M * DV, M * DV, DV, 1};
+        check_attention(B, H, M, N, D, DV, q, qs, kt, ks, v, vs, out, B * H * M * DV, os);
+        free(q), free(kt), free(v), free(out);
+    }
+    { /* As exporters lay them out: q, k and v slices of one qkv [B][T][3][H][D] (kᵀ read
+       * along k's rows), the output written as [B][T][H][D] with a gap after each row. */
+        enum { B = 2, H = 3, T = 41, D = 7, GAP = 3 };
+        float *qkv = randv(B * T * 3 * H * D);
+        float *out = malloc(B * T * (H * D + GAP) * sizeof(float));
+        const long row = 3 * H * D;
+        const long qs[4] = {T * row, D, row, 1}, ks[4] = {T * row, D, 1, row},
+                   os[4] = {T * (H * D + GAP), D, H * D + GAP, 1};
+        check_attention(B, H, T, T, D, D, qkv, qs, qkv + H * D, ks, qkv + 2 * H * D, qs, out,
+                        B * T * (H * D + GAP), os);
+        free(qkv), free(out);
+    }
 }
 
 int main(void)
