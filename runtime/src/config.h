@@ -11,6 +11,9 @@
 #ifndef MCR_CONFIG_H
 #define MCR_CONFIG_H
 
+/* Terms a GEMM micro-kernel sums from zero before adding them to c (gemm_ukernel.h). */
+#define MCR_GEMM_CHUNK 64
+
 /* ---- each ISA's micro-kernels: X(function, parameters...) ---- */
 /* GEMM (gemm_ukernel.h): X(ukernel, its first-rows form or 0, MR, NR) */
 #define MCR_GEMM_SCALAR(X) X(mcr_gemm_f32_4x16__scalar, 0, 4, 16)

@@ -14,7 +14,9 @@
  * that when k fits one block (most 1x1 convolutions here) c is written once. Edge tiles
  * (fewer than MR rows or NR columns) go through small zero-padded copies so that the
  * same micro-kernel computes them. b may also come in panels (mcr.h, MCR_PANEL), packed
- * at compile time: then nothing is packed at run time. */
+ * at compile time (or by attention, per head): then nothing is packed here, and with a
+ * rows form of the micro-kernel the loops turn (gemm_whole_k): each tile takes all of k
+ * in one call. */
 #include <stdint.h>
 #include <string.h>
 
@@ -56,11 +58,75 @@ static void tile_epilogue(const struct mcr_epilogue *ep, float *ctile, long ldc,
     }
 }
 
+#if defined(MCR_GEMM_UKERNEL_ROWS)
+/* Pre-packed b: each panel of NR columns of b is one stream over all of k, so each tile
+ * of c takes the whole of k in one micro-kernel call, which sums it in chunks: the same
+ * bits as block by block (gemm_ukernel.h). A call per block of KC steps spent ~8% of the
+ * kernel entering and leaving (ViT-B/16's linear layers, AVX-512: 8 cycles a step, ~40 a
+ * call); this way the panel streams from L2 rather than L1 for every tile after the
+ * first, which the hardware prefetcher follows (128 bytes per 8 cycles). Each tile
+ * prefetches its share of the next panel as it goes (the weights come from memory). The
+ * last rows take the rows form in place; edge columns go through a zero-padded copy. */
+static void gemm_whole_k(const float *a, long lda, const float *b, float *c, long ldc, long m,
+                         long k, long n, const float *row_bias, const float *col_bias,
+                         const struct mcr_epilogue *ep, long ep_offset)
+{
+    float ct[MR * NR];   /* an edge tile of c */
+    float cbt[NR];       /* the panel's column bias, zero-padded to NR */
+    const long tiles = (m + MR - 1) / MR;
+    for (long j0 = 0; j0 < n; j0 += NR) {
+        const long jn = n - j0 < NR ? n - j0 : NR;
+        const float *cb = NULL;
+        if (col_bias) {
+            for (long j = 0; j < NR; j++) cbt[j] = j < jn ? col_bias[j0 + j] : 0.0f;
+            cb = cbt;
+        }
+        const float *bpanel = b + (j0 / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL + j0 % MCR_GEMM_PANEL;
+        const long j0n = j0 + NR;
+        const float *bnext = j0n < n ? b + (j0n / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL +
+                                           j0n % MCR_GEMM_PANEL
+                                     : NULL;
+        for (long i0 = 0; i0 < m; i0 += MR) {
+            const long in = m - i0 < MR ? m - i0 : MR, t = i0 / MR;
+            const float *pf = NULL; /* this tile's share of the next panel */
+            long pf_rows = 0;
+            if (bnext) {
+                const long r0 = t * k / tiles;
+                pf = bnext + r0 * MCR_GEMM_PANEL;
+                pf_rows = (t + 1) * k / tiles - r0;
+            }
+            const float *rb = row_bias ? row_bias + i0 : NULL;
+            float *ctile = c + i0 * ldc + j0, *dst = jn == NR ? ctile : ct;
+            const long ld = jn == NR ? ldc : NR;
+            if (in == MR) {
+                MCR_GEMM_UKERNEL(k, a + i0 * lda, lda, bpanel, MCR_GEMM_PANEL, dst, ld, rb, cb,
+                                 0, pf, pf_rows);
+            } else {
+                MCR_GEMM_UKERNEL_ROWS(in, k, a + i0 * lda, lda, bpanel, MCR_GEMM_PANEL, dst, ld,
+                                      rb, cb, 0, pf, pf_rows);
+            }
+            if (jn < NR) {
+                for (long r = 0; r < in; r++) {
+                    memcpy(ctile + r * ldc, ct + r * NR, (size_t)jn * sizeof(float));
+                }
+            }
+            tile_epilogue(ep, ctile, ldc, in, jn, ep_offset + (ctile - c));
+        }
+    }
+}
+#endif
+
 void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, float *c,
                          long ldc, long m, long k, long n, const float *row_bias,
                          const float *col_bias, const struct mcr_epilogue *ep, long ep_offset,
                          int flags)
 {
+#if defined(MCR_GEMM_UKERNEL_ROWS)
+    if ((flags & MCR_GEMM_B_PANELS) && k > 0) {
+        gemm_whole_k(a, lda, b, c, ldc, m, k, n, row_bias, col_bias, ep, ep_offset);
+        return;
+    }
+#endif
     const int b_panels = flags & MCR_GEMM_B_PANELS;
     float bp[KC * NR];   /* packed block of b */
     float at[MR * KC];   /* a's last rows, zero-padded to MR */

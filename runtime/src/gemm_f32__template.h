@@ -22,11 +22,6 @@
 MCR_ALWAYS_INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)
 {
     mcr_v acc[GEMM_MR][NV];
-#pragma GCC unroll 16
-    for (int r = 0; r < GEMM_MR; r++) {
-#pragma GCC unroll 16
-        for (int v = 0; v < NV; v++) acc[r][v] = v_zero(); /* init added at the end */
-    }
     /* The span of pf's rows in kc equal steps of `inc` bytes, a tile row's lines at each
      * (a share is at most a block, kc rows, so at most a row a step): the misses trickle
      * out, never more at once than the core tracks. Without a share it touches the row
@@ -34,37 +29,49 @@ MCR_ALWAYS_INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)
     uintptr_t q = (uintptr_t)(pf_rows > 0 ? pf : bp);
     const uintptr_t inc = (uintptr_t)(pf_rows > 0 ? pf_rows * ldbp * (long)sizeof(float) / kc
                                                   : ldbp * (long)sizeof(float));
-    for (long p = 0; p < kc; p++, q += inc) {
-        mcr_v bv[NV];
-#pragma GCC unroll 4
-        for (int l = 0; l < PREFETCH_LINES; l++) MCR_PREFETCH(q + 64u * (unsigned)l);
-#pragma GCC unroll 16
-        for (int v = 0; v < NV; v++) bv[v] = v_load(bp + p * ldbp + v * MCR_VN);
+    /* In chunks of MCR_GEMM_CHUNK steps, each summed from zero and then added to c (the
+     * first to init): the same sums, in the same order, as one call per chunk. */
+    for (long p0 = 0; p0 < kc; p0 += MCR_GEMM_CHUNK) {
+        const long p1 = kc - p0 < MCR_GEMM_CHUNK ? kc : p0 + MCR_GEMM_CHUNK;
 #pragma GCC unroll 16
         for (int r = 0; r < GEMM_MR; r++) {
-            if (r < rows) {
-                const mcr_v av = v_set1(a[r * lda + p]);
 #pragma GCC unroll 16
-                for (int v = 0; v < NV; v++) acc[r][v] = v_fma(av, bv[v], acc[r][v]);
+            for (int v = 0; v < NV; v++) acc[r][v] = v_zero();
+        }
+        for (long p = p0; p < p1; p++, q += inc) {
+            mcr_v bv[NV];
+#pragma GCC unroll 4
+            for (int l = 0; l < PREFETCH_LINES; l++) MCR_PREFETCH(q + 64u * (unsigned)l);
+#pragma GCC unroll 16
+            for (int v = 0; v < NV; v++) bv[v] = v_load(bp + p * ldbp + v * MCR_VN);
+#pragma GCC unroll 16
+            for (int r = 0; r < GEMM_MR; r++) {
+                if (r < rows) {
+                    const mcr_v av = v_set1(a[r * lda + p]);
+#pragma GCC unroll 16
+                    for (int v = 0; v < NV; v++) acc[r][v] = v_fma(av, bv[v], acc[r][v]);
+                }
             }
         }
-    }
-    /* The sum started from zero; the bias or c's old value is added now (gemm_ukernel.h). */
+        /* The chunk's sum started from zero; init or c's running sum is added now
+         * (gemm_ukernel.h). */
+        const int add_c = accumulate || p0 > 0;
 #pragma GCC unroll 16
-    for (int r = 0; r < GEMM_MR; r++) {
-        if (r >= rows) break;
-        float *cr = c + r * ldc;
+        for (int r = 0; r < GEMM_MR; r++) {
+            if (r >= rows) break;
+            float *cr = c + r * ldc;
 #pragma GCC unroll 16
-        for (int v = 0; v < NV; v++) {
-            mcr_v s = acc[r][v];
-            if (accumulate) {
-                s = v_add(v_load(cr + v * MCR_VN), s);
-            } else if (rb) {
-                s = v_add(v_set1(rb[r]), s);
-            } else if (cb) {
-                s = v_add(v_load(cb + v * MCR_VN), s);
+            for (int v = 0; v < NV; v++) {
+                mcr_v s = acc[r][v];
+                if (add_c) {
+                    s = v_add(v_load(cr + v * MCR_VN), s);
+                } else if (rb) {
+                    s = v_add(v_set1(rb[r]), s);
+                } else if (cb) {
+                    s = v_add(v_load(cb + v * MCR_VN), s);
+                }
+                v_store(cr + v * MCR_VN, s);
             }
-            v_store(cr + v * MCR_VN, s);
         }
     }
 }

@@ -8,11 +8,15 @@
  * when rb is not NULL, else cb[j] when cb is not NULL (NR values), else 0. Taking the bias
  * here, not from a first pass over c, means c is written once when k fits one block.
  * The sum always starts from zero and init is added to it at the end: c's old value
- * (blocked summation: the rounding error of a long k grows with the block, not with k;
- * the portable kernel also sums in chunks within a block) and the bias alike -- a chain
- * of additions started from a bias much larger than the result (BatchNorm-folded biases
- * are) rounds every step at the bias's scale: MCi4's stem 1x1 conv had 2.4x the portable
- * kernel's error against float64 under AVX-512 when its sums started from the bias.
+ * (blocked summation: the rounding error of a long k grows with the block, not with k)
+ * and the bias alike -- a chain of additions started from a bias much larger than the
+ * result (BatchNorm-folded biases are) rounds every step at the bias's scale: MCi4's
+ * stem 1x1 conv had 2.4x the portable kernel's error against float64 under AVX-512 when
+ * its sums started from the bias. A long kc is summed in chunks of MCR_GEMM_CHUNK
+ * (config.h), each from zero: the SIMD variants add each chunk to c as above (the first
+ * to init), so that one call gives the bits of one call per chunk, `accumulate` after
+ * the first (gemm.c's whole-k path relies on it); the portable one adds its chunks into
+ * a running sum and init last.
  *
  * While it computes, a micro-kernel also prefetches pf_rows rows of b (NR floats each,
  * ldbp apart, from pf; pf_rows 0: none), spread evenly over its kc steps: gemm.c hands

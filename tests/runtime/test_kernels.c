@@ -284,9 +284,9 @@ static void ukernel_case(mcr_dwconv_ukernel fn, int tile)
 
 /* Every GEMM micro-kernel this build has against the formula of its contract: onto a c
  * that already holds values, and from each kind of bias; lda and ldc wider than the tile. */
-static void gemm_ukernel_case(mcr_gemm_ukernel fn, int mr, int nr)
+static void gemm_ukernel_case(mcr_gemm_ukernel fn, int mr, int nr, long KC)
 {
-    enum { KC = 37, LDA = 41, LDC = 35 };
+    enum { LDA = 161, LDC = 35 };
     const int ldbp = nr + 3; /* panel rows further apart than the tile is wide */
     float *a = randv(mr * LDA), *bp = randv(KC * ldbp), *c = randv(mr * LDC);
     float *rb = randv(mr), *cb = randv(nr);
@@ -329,6 +329,24 @@ static void gemm_rows_case(mcr_gemm_rows_ukernel fn, int mr, int nr)
     }
 }
 
+/* A SIMD micro-kernel (one with a rows form) sums a long k in chunks of MCR_GEMM_CHUNK,
+ * each added to c: gemm.c's whole-k path relies on one call giving the same bits as one
+ * call per chunk, which the blocked path makes. */
+static void gemm_chunks_case(mcr_gemm_ukernel fn, mcr_gemm_rows_ukernel rows, int mr, int nr)
+{
+    if (!rows) return;
+    enum { K = 2 * MCR_GEMM_CHUNK + 22, LDC = 40 };
+    float *a = randv(mr * K), *bp = randv(K * nr), *rb = randv(mr);
+    float whole[8 * LDC], parts[8 * LDC];
+    fn(K, a, K, bp, nr, whole, LDC, rb, NULL, 0, NULL, 0);
+    for (long p0 = 0; p0 < K; p0 += MCR_GEMM_CHUNK) {
+        const long kc = K - p0 < MCR_GEMM_CHUNK ? K - p0 : MCR_GEMM_CHUNK;
+        fn(kc, a + p0, K, bp + p0 * nr, nr, parts, LDC, rb, NULL, p0 > 0, NULL, 0);
+    }
+    for (int i = 0; i < mr; i++) assert_memory_equal(whole + i * LDC, parts + i * LDC, nr * sizeof(float));
+    free(a), free(bp), free(rb);
+}
+
 /* The sum starts from zero and the bias is added last (gemm_ukernel.h): with a bias of
  * 1024 and terms near 1, each element is within half an ulp of the result plus the sum's
  * own bound, k u sum|a b|. Started from the bias, every one of the k additions rounds at
@@ -361,7 +379,9 @@ static void test_gemm_ukernels(void **state)
     /* Every GEMM micro-kernel of this build (config.h's list), each on the same cases. */
 #define X(fn, rows, mr, nr)                \
     print_message("  %s\n", #fn);         \
-    gemm_ukernel_case(fn, mr, nr);         \
+    gemm_ukernel_case(fn, mr, nr, 37);     \
+    gemm_ukernel_case(fn, mr, nr, 150);    \
+    gemm_chunks_case(fn, rows, mr, nr);    \
     gemm_rows_case(rows, mr, nr);          \
     gemm_bias_last_case(fn, mr, nr);
     MCR_GEMM_UKERNELS(X)
