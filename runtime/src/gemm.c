@@ -15,8 +15,8 @@
  * (fewer than MR rows or NR columns) go through small zero-padded copies so that the
  * same micro-kernel computes them. b may also come in panels (mcr.h, MCR_PANEL), packed
  * at compile time (or by attention, per head): then nothing is packed here, and with a
- * rows form of the micro-kernel the loops turn (gemm_whole_k): each tile takes all of k
- * in one call. */
+ * rows form of the micro-kernel the loops turn (gemm_slabs): each tile takes a slab of
+ * 1024 rows of k in one call. */
 #include <stdint.h>
 #include <string.h>
 
@@ -59,15 +59,20 @@ static void tile_epilogue(const struct mcr_epilogue *ep, float *ctile, long ldc,
 }
 
 #if defined(MCR_GEMM_UKERNEL_ROWS)
-/* Pre-packed b: each panel of NR columns of b is one stream over all of k, so each tile
- * of c takes the whole of k in one micro-kernel call, which sums it in chunks: the same
- * bits as block by block (gemm_ukernel.h). A call per block of KC steps spent ~8% of the
- * kernel entering and leaving (ViT-B/16's linear layers, AVX-512: 8 cycles a step, ~40 a
- * call); this way the panel streams from L2 rather than L1 for every tile after the
- * first, which the hardware prefetcher follows (128 bytes per 8 cycles). Each tile
- * prefetches its share of the next panel as it goes (the weights come from memory). The
- * last rows take the rows form in place; edge columns go through a zero-padded copy. */
-static void gemm_whole_k(const float *a, long lda, const float *b, float *c, long ldc, long m,
+/* Pre-packed b: each panel of NR columns of b is one stream over k, so each tile of c
+ * takes a slab of SLAB rows of it in one micro-kernel call, which sums them in chunks
+ * (MCR_GEMM_CHUNK): the same bits as block by block (gemm_ukernel.h). A call per block of
+ * KC steps spent ~8% of the kernel entering and leaving (ViT-B/16's linear layers,
+ * AVX-512: 8 cycles a step, ~40 a call). The tiles after the first stream the slab from
+ * L2 (128 bytes per 8 cycles, a sequential stream the hardware prefetcher follows): a slab
+ * is 1024 x NR floats, 128 KB under AVX-512 and 64 KB under AVX2 and NEON, so that it
+ * stays in any current core's L2 whatever k is (MCi4's 8192 would be a 512 KB panel under
+ * NEON). Measured here (AMD EPYC, 1 MB L2), model against model: level with all of k at
+ * once; slabs of 256 were 2% slower on MCi4 (AVX-512). Each tile prefetches its share of
+ * the next slab as it goes (the weights come from memory). The last rows take the rows
+ * form in place; edge columns go through a zero-padded copy. */
+#define SLAB (16 * MCR_GEMM_CHUNK)
+static void gemm_slabs(const float *a, long lda, const float *b, float *c, long ldc, long m,
                          long k, long n, const float *row_bias, const float *col_bias,
                          const struct mcr_epilogue *ep, long ep_offset)
 {
@@ -81,36 +86,50 @@ static void gemm_whole_k(const float *a, long lda, const float *b, float *c, lon
             for (long j = 0; j < NR; j++) cbt[j] = j < jn ? col_bias[j0 + j] : 0.0f;
             cb = cbt;
         }
-        const float *bpanel = b + (j0 / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL + j0 % MCR_GEMM_PANEL;
-        const long j0n = j0 + NR;
-        const float *bnext = j0n < n ? b + (j0n / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL +
-                                           j0n % MCR_GEMM_PANEL
-                                     : NULL;
-        for (long i0 = 0; i0 < m; i0 += MR) {
-            const long in = m - i0 < MR ? m - i0 : MR, t = i0 / MR;
-            const float *pf = NULL; /* this tile's share of the next panel */
-            long pf_rows = 0;
-            if (bnext) {
-                const long r0 = t * k / tiles;
-                pf = bnext + r0 * MCR_GEMM_PANEL;
-                pf_rows = (t + 1) * k / tiles - r0;
+        const float *panel = b + (j0 / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL + j0 % MCR_GEMM_PANEL;
+        for (long p0 = 0; p0 < k; p0 += SLAB) {
+            const long kc = k - p0 < SLAB ? k - p0 : SLAB;
+            const int acc = p0 > 0, last = p0 + kc == k;
+            const float *bslab = panel + p0 * MCR_GEMM_PANEL;
+            /* the next slab: of this panel, or the next panel's first */
+            const long p0n = last ? 0 : p0 + SLAB, j0n = last ? j0 + NR : j0;
+            const float *bnext = NULL;
+            long kcn = 0;
+            if (j0n < n) {
+                kcn = k - p0n < SLAB ? k - p0n : SLAB;
+                bnext = b + (j0n / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL + p0n * MCR_GEMM_PANEL +
+                        j0n % MCR_GEMM_PANEL;
             }
-            const float *rb = row_bias ? row_bias + i0 : NULL;
-            float *ctile = c + i0 * ldc + j0, *dst = jn == NR ? ctile : ct;
-            const long ld = jn == NR ? ldc : NR;
-            if (in == MR) {
-                MCR_GEMM_UKERNEL(k, a + i0 * lda, lda, bpanel, MCR_GEMM_PANEL, dst, ld, rb, cb,
-                                 0, pf, pf_rows);
-            } else {
-                MCR_GEMM_UKERNEL_ROWS(in, k, a + i0 * lda, lda, bpanel, MCR_GEMM_PANEL, dst, ld,
-                                      rb, cb, 0, pf, pf_rows);
-            }
-            if (jn < NR) {
-                for (long r = 0; r < in; r++) {
-                    memcpy(ctile + r * ldc, ct + r * NR, (size_t)jn * sizeof(float));
+            for (long i0 = 0; i0 < m; i0 += MR) {
+                const long in = m - i0 < MR ? m - i0 : MR, t = i0 / MR;
+                const float *pf = NULL; /* this tile's share of the next slab */
+                long pf_rows = 0;
+                if (bnext) {
+                    const long r0 = t * kcn / tiles;
+                    pf = bnext + r0 * MCR_GEMM_PANEL;
+                    pf_rows = (t + 1) * kcn / tiles - r0;
+                    if (pf_rows > kc) pf_rows = kc; /* at most a row a step (a short slab) */
                 }
+                const float *rb = row_bias ? row_bias + i0 : NULL;
+                float *ctile = c + i0 * ldc + j0;
+                if (jn == NR && in == MR) {
+                    MCR_GEMM_UKERNEL(kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, ctile, ldc,
+                                     rb, cb, acc, pf, pf_rows);
+                } else if (jn == NR) {
+                    MCR_GEMM_UKERNEL_ROWS(in, kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL,
+                                          ctile, ldc, rb, cb, acc, pf, pf_rows);
+                } else { /* edge columns: through a zero-padded copy of the tile */
+                    for (long r = 0; r < in; r++) {
+                        for (long j = 0; j < NR; j++) ct[r * NR + j] = acc && j < jn ? ctile[r * ldc + j] : 0.0f;
+                    }
+                    MCR_GEMM_UKERNEL_ROWS(in, kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, ct,
+                                          NR, rb, cb, acc, pf, pf_rows);
+                    for (long r = 0; r < in; r++) {
+                        memcpy(ctile + r * ldc, ct + r * NR, (size_t)jn * sizeof(float));
+                    }
+                }
+                if (last) tile_epilogue(ep, ctile, ldc, in, jn, ep_offset + (ctile - c));
             }
-            tile_epilogue(ep, ctile, ldc, in, jn, ep_offset + (ctile - c));
         }
     }
 }
@@ -123,7 +142,7 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
 {
 #if defined(MCR_GEMM_UKERNEL_ROWS)
     if ((flags & MCR_GEMM_B_PANELS) && k > 0) {
-        gemm_whole_k(a, lda, b, c, ldc, m, k, n, row_bias, col_bias, ep, ep_offset);
+        gemm_slabs(a, lda, b, c, ldc, m, k, n, row_bias, col_bias, ep, ep_offset);
         return;
     }
 #endif

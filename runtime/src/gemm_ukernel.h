@@ -15,7 +15,7 @@
  * its sums started from the bias. A long kc is summed in chunks of MCR_GEMM_CHUNK
  * (config.h), each from zero: the SIMD variants add each chunk to c as above (the first
  * to init), so that one call gives the bits of one call per chunk, `accumulate` after
- * the first (gemm.c's whole-k path relies on it); the portable one adds its chunks into
+ * the first (gemm.c's slabs rely on it); the portable one adds its chunks into
  * a running sum and init last.
  *
  * While it computes, a micro-kernel also prefetches pf_rows rows of b (NR floats each,

@@ -330,7 +330,7 @@ static void gemm_rows_case(mcr_gemm_rows_ukernel fn, int mr, int nr)
 }
 
 /* A SIMD micro-kernel (one with a rows form) sums a long k in chunks of MCR_GEMM_CHUNK,
- * each added to c: gemm.c's whole-k path relies on one call giving the same bits as one
+ * each added to c: gemm.c's slabs rely on one call giving the same bits as one
  * call per chunk, which the blocked path makes. */
 static void gemm_chunks_case(mcr_gemm_ukernel fn, mcr_gemm_rows_ukernel rows, int mr, int nr)
 {
