@@ -511,10 +511,11 @@ static void test_conv1x1(void **state)
 static void test_matmul(void **state)
 {
     (void)state;
-    /* (m, k, n): scalars, edges only, full 4x16, 6x16 and 8x32 tiles with edges, and k
-     * over one packed block (128 or 256 rows, by ISA) so that sums run across blocks. */
+    /* (m, k, n): scalars, edges only, full 4x16, 6x16 and 8x32 tiles with edges, k over
+     * one packed block (64 or 256 rows, by ISA) so that sums run across blocks, and k over
+     * two slabs of pre-packed b (gemm.c, 1024 rows) ending in a short one. */
     const long shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {17, 33, 19}, {64, 48, 31}, {24, 40, 67},
-                              {13, 300, 40}, {9, 530, 33}};
+                              {13, 300, 40}, {9, 530, 33}, {11, 2100, 35}};
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
         const long m = shapes[t][0], k = shapes[t][1], n = shapes[t][2];
         const long lda = k + 3, ldb = n + 2, ldc = n + 1; /* leading dims wider than rows */
