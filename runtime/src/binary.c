@@ -19,8 +19,6 @@ static float apply(enum mcr_binary_op op, float a, float b)
     return 0.0f;
 }
 
-#define BLOCK MCR_ELEMENT_BLOCK
-
 struct binary_args {
     enum mcr_binary_op op;
     const float *a, *b;
@@ -64,8 +62,9 @@ static void binary_units(const void *args, long u0, long u1)
     for (long u = u0; u < u1; row++) {
         /* This row's units up to u1, as one stretch of it. */
         const long end = (row + 1) * x->blocks < u1 ? (row + 1) * x->blocks : u1;
-        const long i0 = (u - row * x->blocks) * BLOCK;
-        const long i1 = (end - row * x->blocks) * BLOCK < n ? (end - row * x->blocks) * BLOCK : n;
+        const long i0 = (u - row * x->blocks) * MCR_ELEMENT_BLOCK;
+        const long last = (end - row * x->blocks) * MCR_ELEMENT_BLOCK;
+        const long i1 = last < n ? last : n;
         binary_row(x->op, x->a + off[0] + i0 * as, as, x->b + off[1] + i0 * bs, bs,
                    x->y + row * n + i0, i1 - i0);
         u = end;
@@ -83,7 +82,7 @@ void mcr_binary_f32(enum mcr_binary_op op, const float *a, const long *astride,
     }
     const long volume = mcr_volume(shape, rank);
     if (volume == 0) return;
-    const long blocks = (shape[rank - 1] + BLOCK - 1) / BLOCK;
+    const long blocks = (shape[rank - 1] + MCR_ELEMENT_BLOCK - 1) / MCR_ELEMENT_BLOCK;
     const struct binary_args x = {op, a, b, astride, bstride, shape, y, rank, blocks};
     mcr_parallel_for(th, volume / shape[rank - 1] * blocks, (double)volume,
                      MCR_TASK_MIN_ELEMENTS, binary_units, &x);

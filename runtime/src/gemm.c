@@ -120,7 +120,9 @@ static void gemm_slabs(const float *a, long lda, const float *b, float *c, long 
                                           ctile, ldc, rb, cb, acc, pf, pf_rows);
                 } else { /* edge columns: through a zero-padded copy of the tile */
                     for (long r = 0; r < in; r++) {
-                        for (long j = 0; j < NR; j++) ct[r * NR + j] = acc && j < jn ? ctile[r * ldc + j] : 0.0f;
+                        for (long j = 0; j < NR; j++) {
+                            ct[r * NR + j] = acc && j < jn ? ctile[r * ldc + j] : 0.0f;
+                        }
                     }
                     MCR_GEMM_UKERNEL_ROWS(in, kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, ct,
                                           NR, rb, cb, acc, pf, pf_rows);

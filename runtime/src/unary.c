@@ -50,8 +50,6 @@ static float apply(enum mcr_unary_op op, float x, float alpha, float beta)
     return x;
 }
 
-#define BLOCK MCR_ELEMENT_BLOCK
-
 struct unary_args {
     enum mcr_unary_op op;
     const float *x;
@@ -64,7 +62,8 @@ struct unary_args {
 static void unary_blocks(const void *args, long b0, long b1)
 {
     const struct unary_args *a = args;
-    const long i0 = b0 * BLOCK, i1 = b1 * BLOCK < a->n ? b1 * BLOCK : a->n;
+    const long i0 = b0 * MCR_ELEMENT_BLOCK, end = b1 * MCR_ELEMENT_BLOCK;
+    const long i1 = end < a->n ? end : a->n;
     const float *x = a->x + i0;
     float *y = a->y + i0;
     if (a->op == MCR_GELU_ERF || a->op == MCR_IDENTITY) {
@@ -80,8 +79,8 @@ void mcr_unary_f32(enum mcr_unary_op op, const float *x, float *y, long n,
                    float alpha, float beta, const struct mcr_threads *th)
 {
     const struct unary_args a = {op, x, y, n, alpha, beta};
-    mcr_parallel_for(th, (n + BLOCK - 1) / BLOCK, (double)n, MCR_TASK_MIN_ELEMENTS,
-                     unary_blocks, &a);
+    mcr_parallel_for(th, (n + MCR_ELEMENT_BLOCK - 1) / MCR_ELEMENT_BLOCK, (double)n,
+                     MCR_TASK_MIN_ELEMENTS, unary_blocks, &a);
 }
 
 void mcr_epilogue_f32(const struct mcr_epilogue *ep, float *y, long offset, long n)
