@@ -73,8 +73,8 @@ static void tile_epilogue(const struct mcr_epilogue *ep, float *ctile, long ldc,
  * form in place; edge columns go through a zero-padded copy. */
 #define SLAB (16 * MCR_GEMM_CHUNK)
 static void gemm_slabs(const float *a, long lda, const float *b, float *c, long ldc, long m,
-                         long k, long n, const float *row_bias, const float *col_bias,
-                         const struct mcr_epilogue *ep, long ep_offset)
+                       long k, long n, const float *row_bias, const float *col_bias,
+                       const struct mcr_epilogue *ep, long ep_offset)
 {
     float ct[MR * NR];   /* an edge tile of c */
     float cbt[NR];       /* the panel's column bias, zero-padded to NR */
@@ -86,7 +86,8 @@ static void gemm_slabs(const float *a, long lda, const float *b, float *c, long 
             for (long j = 0; j < NR; j++) cbt[j] = j < jn ? col_bias[j0 + j] : 0.0f;
             cb = cbt;
         }
-        const float *panel = b + (j0 / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL + j0 % MCR_GEMM_PANEL;
+        const float *panel =
+            b + (j0 / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL + j0 % MCR_GEMM_PANEL;
         for (long p0 = 0; p0 < k; p0 += SLAB) {
             const long kc = k - p0 < SLAB ? k - p0 : SLAB;
             const int acc = p0 > 0, last = p0 + kc == k;

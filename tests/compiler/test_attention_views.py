@@ -22,7 +22,8 @@ C = H * D
 CONST = {"w": rng.standard_normal((C, 3 * C)) * 0.3, "w2": rng.standard_normal((C, C)) * 0.3,
          "qkv_shape": np.array([1, T, 3, H, D], np.int64), "split": np.array([1, 1, 1], np.int64),
          "axis0": np.array([0], np.int64), "scale": D ** -0.5,
-         "out_shape": np.array([1, T, C], np.int64), "last_shape": np.array([1, T, H, D, 3], np.int64)}
+         "out_shape": np.array([1, T, C], np.int64),
+         "last_shape": np.array([1, T, H, D, 3], np.int64)}
 
 
 def vit(unbind: list[onnx.NodeProto], out: list[onnx.NodeProto]) -> list[onnx.NodeProto]:
