@@ -45,6 +45,21 @@
 #error "a pre-packed panel must hold whole micro-kernel tiles"
 #endif
 
+/* Element (p, j) of a [k][n] b in panels (mcr.h, MCR_PANEL): panel j / W, row p. */
+static const float *panel_at(const float *b, long k, long p, long j)
+{
+    return b + (j / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL + p * MCR_GEMM_PANEL +
+           j % MCR_GEMM_PANEL;
+}
+
+/* The column bias of the jn columns from j0, zero-padded to NR in cbt; NULL for none. */
+static const float *panel_bias(const float *col_bias, long j0, long jn, float cbt[NR])
+{
+    if (!col_bias) return NULL;
+    for (long j = 0; j < NR; j++) cbt[j] = j < jn ? col_bias[j0 + j] : 0.0f;
+    return cbt;
+}
+
 /* The epilogue of a finished tile, while it is in L1; a full tile's rows with the
  * constant width NR (epilogue.h). The residual is laid out as c, so its offset is the
  * element's. */
@@ -81,25 +96,18 @@ static void gemm_slabs(const float *a, long lda, const float *b, float *c, long 
     const long tiles = (m + MR - 1) / MR;
     for (long j0 = 0; j0 < n; j0 += NR) {
         const long jn = n - j0 < NR ? n - j0 : NR;
-        const float *cb = NULL;
-        if (col_bias) {
-            for (long j = 0; j < NR; j++) cbt[j] = j < jn ? col_bias[j0 + j] : 0.0f;
-            cb = cbt;
-        }
-        const float *panel =
-            b + (j0 / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL + j0 % MCR_GEMM_PANEL;
+        const float *cb = panel_bias(col_bias, j0, jn, cbt);
         for (long p0 = 0; p0 < k; p0 += SLAB) {
             const long kc = k - p0 < SLAB ? k - p0 : SLAB;
             const int acc = p0 > 0, last = p0 + kc == k;
-            const float *bslab = panel + p0 * MCR_GEMM_PANEL;
+            const float *bslab = panel_at(b, k, p0, j0);
             /* the next slab: of this panel, or the next panel's first */
             const long p0n = last ? 0 : p0 + SLAB, j0n = last ? j0 + NR : j0;
             const float *bnext = NULL;
             long kcn = 0;
             if (j0n < n) {
                 kcn = k - p0n < SLAB ? k - p0n : SLAB;
-                bnext = b + (j0n / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL + p0n * MCR_GEMM_PANEL +
-                        j0n % MCR_GEMM_PANEL;
+                bnext = panel_at(b, k, p0n, j0n);
             }
             for (long i0 = 0; i0 < m; i0 += MR) {
                 const long in = m - i0 < MR ? m - i0 : MR, t = i0 / MR;
@@ -167,11 +175,7 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
     }
     for (long j0 = 0; j0 < n; j0 += NR) {
         const long jn = n - j0 < NR ? n - j0 : NR;
-        const float *cb = NULL;
-        if (col_bias) {
-            for (long j = 0; j < NR; j++) cbt[j] = j < jn ? col_bias[j0 + j] : 0.0f;
-            cb = cbt;
-        }
+        const float *cb = panel_bias(col_bias, j0, jn, cbt);
         for (long p0 = 0; p0 < k; p0 += KC) {
             const long kc = k - p0 < KC ? k - p0 : KC;
             const int acc = p0 > 0, last = p0 + kc == k;
@@ -190,14 +194,12 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
             const float *bnext = NULL;
             long kcn = 0;
             if (b_panels) { /* pre-packed: the panel holding columns j0.. at row p0 */
-                bpanel = b + (j0 / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL + p0 * MCR_GEMM_PANEL +
-                         j0 % MCR_GEMM_PANEL;
+                bpanel = panel_at(b, k, p0, j0);
                 ldbp = MCR_GEMM_PANEL;
                 const long p0n = last ? 0 : p0 + KC, j0n = last ? j0 + NR : j0;
                 if (j0n < n) { /* its first row, at this tile's columns */
                     kcn = k - p0n < KC ? k - p0n : KC;
-                    bnext = b + (j0n / MCR_GEMM_PANEL) * k * MCR_GEMM_PANEL +
-                            p0n * MCR_GEMM_PANEL + j0n % MCR_GEMM_PANEL;
+                    bnext = panel_at(b, k, p0n, j0n);
                 }
             } else {
                 /* Whether a next panel exists: only then may a pointer go there. */

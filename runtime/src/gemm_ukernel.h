@@ -20,8 +20,8 @@
  *
  * While it computes, a micro-kernel also prefetches pf_rows rows of b (NR floats each,
  * ldbp apart, from pf; pf_rows 0: none), spread evenly over its kc steps: gemm.c hands
- * each tile its share of the next block of pre-packed weights (gemm.c says why). It
- * changes no result.
+ * each tile its share of the next block or slab of pre-packed weights (gemm.c says
+ * why). It changes no result.
  * gemm.c packs the panels and handles the edges. The SIMD variants are one template
  * (gemm_f32__template.h); every variant is tested against the formula
  * (tests/runtime/test_kernels.c). */
