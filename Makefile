@@ -53,8 +53,11 @@ test: setup test-runtime test-python
 test-runtime: sysdeps
 	$(MAKE) -C tests/runtime run
 
+# One pytest worker per core (pytest-xdist); worksteal evens out the long encoder tests.
+# TEST_JOBS=0: all in the pytest process itself.
+TEST_JOBS ?= $(shell nproc)
 test-python: $(STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist worksteal tests
 
 # DEMO_TARGET=generic for the portable code; native is the best this CPU runs.
 DEMO_TARGET ?= native

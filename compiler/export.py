@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .errors import MobilecError
+from .pipeline import write_all
 
 # Model name -> (timm constructor, default resolution, embedding size). MobileCLIP's image
 # embedding: global pool, then a projection (512-d; MobileCLIP2-S3/S4's MCi3/MCi4: 768-d).
@@ -252,7 +253,9 @@ def export(opts: ExportOptions) -> None:
             os.unlink(tmp)
     if opts.reference:
         stem = str(out_path.with_suffix(""))
-        image.tofile(stem + "_input.bin")
-        out64.astype("<f8").tofile(stem + "_output_fp64.bin")
+        # Renamed into place whole: a reader (another export of the same model running
+        # beside this one, as the tests do) never sees a half-written file.
+        write_all({Path(stem + "_input.bin"): image.astype("<f4").tobytes(),
+                   Path(stem + "_output_fp64.bin"): out64.astype("<f8").tobytes()})
         _log(f"wrote {stem}_input.bin and {stem}_output_fp64.bin")
     _log(f"wrote {out_path}")

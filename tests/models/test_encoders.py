@@ -4,6 +4,7 @@ onnxruntime; and the export made elsewhere in ../shared/fixtures against its flo
 reference. Full resolution runs in `make models`."""
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ def mobilec(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True)
 
 
+@functools.cache  # a test process exports each model once; several tests read it
 def export(model: str, res: int, *flags: str) -> Path:
     tag = "_".join([model, str(res)] + [f.lstrip("-") for f in flags])
     out = EXPORTS / f"{tag}.onnx"
