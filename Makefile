@@ -54,10 +54,10 @@ test-runtime: sysdeps
 	$(MAKE) -C tests/runtime run
 
 # One pytest worker per core (pytest-xdist); worksteal evens out the long encoder tests.
-# TEST_JOBS=0: all in the pytest process itself.
+# TEST_JOBS=0: all in the pytest process itself. PYTEST_FLAGS: more options (-x, -k ...).
 TEST_JOBS ?= $(shell nproc)
 test-python: $(STAMP)
-	$(PY) -m pytest -q -n $(TEST_JOBS) --dist worksteal tests
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist worksteal $(PYTEST_FLAGS) tests
 
 # DEMO_TARGET=generic for the portable code; native is the best this CPU runs.
 DEMO_TARGET ?= native
