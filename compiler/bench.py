@@ -132,16 +132,21 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
 
 
 def machine() -> str:
-    """This CPU's model name and its caches as Linux reports them, for bench reports
-    (timings move with the cache sizes: ARCHITECTURE.md, "Summation")."""
-    cpu = "unknown CPU"
+    """This CPU's model name, family and model numbers (a VM's "AMD EPYC" names no
+    generation: family 25 model 1 is Zen 3) and its caches as Linux reports them, for bench
+    reports (timings move with the cache sizes: ARCHITECTURE.md, "Summation")."""
+    fields: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            key, _, value = line.partition(":")
+            if not key.strip():
+                break  # the first processor's block ends
+            fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
+    cpu = fields.get("model name", "unknown CPU")
+    if "cpu family" in fields and "model" in fields:
+        cpu += f" (family {fields['cpu family']}, model {fields['model']})"
     caches = []
     for d in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
         try:
