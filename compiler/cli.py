@@ -149,9 +149,10 @@ def _parser() -> argparse.ArgumentParser:
                        description="Compile and build the model, then time it and onnxruntime "
                                    "(all graph optimizations on) on the same input in "
                                    "interleaved rounds. Ends with 'bench: NAME mobilec_ms=... "
-                                   "onnxruntime_ms=... ratio=... round_ratios=MIN-MAX' "
-                                   "(medians; ratio = mobilec / onnxruntime; then its range "
-                                   "over the rounds), "
+                                   "onnxruntime_ms=... ratio=... round_ratios=MIN-MAX "
+                                   "best_ratio=...' (medians; ratio = mobilec / onnxruntime; "
+                                   "then its range over the rounds, and mobilec's fastest "
+                                   "round over onnxruntime's), "
                                    "after a line with the target, "
                                    "the multiply-adds per inference and mobilec's GFLOP/s.")
     common(b)

@@ -186,7 +186,7 @@ def test_bench_prints_one_summary_line(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     last = proc.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"bench: m mobilec_ms=[\d.]+ onnxruntime_ms=[\d.]+ ratio=[\d.]+ "
-                        r"round_ratios=[\d.]+-[\d.]+", last), last
+                        r"round_ratios=[\d.]+-[\d.]+ best_ratio=[\d.]+", last), last
 
 
 def test_bench_profile_names_every_kernel(tmp_path: Path) -> None:
