@@ -1,0 +1,169 @@
+"""A/B of two mobilec trees on one model, inside one process.
+
+Each tree's own compiler writes the model's C, which is built with that tree's runtime into
+a shared library; a small C harness loads both (dlopen, each library resolving its own
+symbols) and alternates their inferences, A then B, B then A, on the same input, each with
+its own arena. Prints the medians and the fastest inferences of both, their ratios B/A, and
+the largest difference between the two outputs (0 when a change keeps the bits).
+
+Why in one process: on a shared VM the speed of memory-bound code drifts by a quarter for
+tens of seconds at a time (ARCHITECTURE.md, "Speed measurement"), so two programs timed
+one after the other, even alternating, differ by more than most changes do; alternating
+single inferences inside one process puts both through the same drift.
+
+Usage: python tests/models/ab.py OLD_TREE NEW_TREE MODEL.onnx [--target T] [--rounds R]
+(a tree: a checkout of mobilec, e.g. `git worktree add /tmp/old HEAD~1`).
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from compiler.build import CFLAGS, cc  # noqa: E402
+from compiler.targets import resolve, runs_here  # noqa: E402
+
+HARNESS = r"""
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+typedef int (*run_fn)(%(params)s);
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+static int cmp(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+static const long in_size[] = {%(in_sizes)s}, out_size[] = {%(out_sizes)s};
+enum { NIN = %(nin)d, NOUT = %(nout)d };
+/* argv: A.so B.so arena_bytes rounds in0.bin ... (the inputs) */
+int main(int argc, char **argv)
+{
+    if (argc != 5 + NIN) return 2;
+    const long arena_bytes = atol(argv[3]);
+    const int rounds = atoi(argv[4]);
+    float *in[NIN], *out[2][NOUT];
+    for (int i = 0; i < NIN; i++) {
+        FILE *f = fopen(argv[5 + i], "rb");
+        in[i] = malloc((size_t)in_size[i] * sizeof(float));
+        if (!f || fread(in[i], sizeof(float), (size_t)in_size[i], f) != (size_t)in_size[i]) return 1;
+        fclose(f);
+    }
+    run_fn run[2];
+    void *arena[2];
+    for (int v = 0; v < 2; v++) {
+        void *lib = dlopen(argv[1 + v], RTLD_NOW | RTLD_LOCAL);
+        if (!lib) {
+            fprintf(stderr, "%%s\n", dlerror());
+            return 1;
+        }
+        *(void **)&run[v] = dlsym(lib, "%(name)s_run");
+        arena[v] = aligned_alloc(64, (size_t)(arena_bytes + 63) / 64 * 64);
+        for (int o = 0; o < NOUT; o++) out[v][o] = malloc((size_t)out_size[o] * sizeof(float));
+    }
+    double *t[2] = {malloc(sizeof(double) * rounds), malloc(sizeof(double) * rounds)};
+    for (int r = -1; r < rounds; r++) { /* round -1: the warm-up (page faults) */
+        for (int q = 0; q < 2; q++) {
+            const int v = q ^ (r & 1);
+            const double t0 = now();
+            if (run[v](%(args)s) != 0) return 1;
+            if (r >= 0) t[v][r] = (now() - t0) * 1e3;
+        }
+    }
+    double diff = 0;
+    for (int o = 0; o < NOUT; o++)
+        for (long i = 0; i < out_size[o]; i++) {
+            const double d = (double)out[0][o][i] - out[1][o][i];
+            if (d > diff || -d > diff) diff = d > 0 ? d : -d;
+        }
+    for (int v = 0; v < 2; v++) qsort(t[v], rounds, sizeof(double), cmp);
+    printf("%%.3f %%.3f %%.3f %%.3f %%.3g\n", t[0][rounds / 2], t[0][0], t[1][rounds / 2], t[1][0], diff);
+    return 0;
+}
+"""
+
+
+def build(tree: Path, model: Path, target: str, out: Path) -> tuple[Path, str]:
+    """tree's compiler and runtime: the model as a shared library, and its header's text."""
+    out.mkdir(parents=True, exist_ok=True)
+    src = out / "ab_model.c"
+    proc = subprocess.run([sys.executable, "-m", "compiler.cli", "compile", str(model),
+                           "--name", "ab", "--target", target, "-q", "-o", str(src)],
+                          cwd=tree, text=True, capture_output=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"ab: {tree}: compile failed: {proc.stderr.strip()}")
+    rt = tree / "runtime"
+    lib = out / "ab_model.so"
+    subprocess.run([cc(), *CFLAGS, *resolve(target).cflags, "-fPIC", "-shared",
+                    "-Wl,-Bsymbolic", "-I", str(rt / "include"), "-I", str(out),
+                    f"-Wa,-I,{out}", str(src), *sorted(map(str, (rt / "src").glob("*.c"))),
+                    "-lm", "-o", str(lib)], check=True)
+    return lib, (out / "ab_model.h").read_text()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("old", type=Path, help="tree A (a mobilec checkout)")
+    ap.add_argument("new", type=Path, help="tree B")
+    ap.add_argument("model", type=Path, help="the .onnx file")
+    ap.add_argument("--target", default="native")
+    ap.add_argument("--rounds", type=int, default=21, help="inferences of each (default 21)")
+    args = ap.parse_args()
+    if not runs_here(resolve(args.target)):
+        raise SystemExit(f"ab: this machine cannot run {args.target} code")
+    with tempfile.TemporaryDirectory(prefix="mobilec-ab-") as tmp:
+        d = Path(tmp)
+        (a, header), (b, header_b) = (build(t.resolve(), args.model.resolve(), args.target,
+                                            d / tag) for t, tag in ((args.old, "a"),
+                                                                    (args.new, "b")))
+        ins = re.findall(r"^ \* input  (\w+):", header, re.M)
+        outs = re.findall(r"^ \* output (\w+):", header, re.M)
+        if (ins, outs) != (re.findall(r"^ \* input  (\w+):", header_b, re.M),
+                           re.findall(r"^ \* output (\w+):", header_b, re.M)):
+            raise SystemExit("ab: the two trees' programs take different inputs or outputs")
+        size = {n: int(re.search(rf"#define AB_{n.upper()}_SIZE (\d+)", header).group(1))
+                for n in ins + outs}
+        arena = max(int(re.search(r"#define AB_ARENA_BYTES (\d+)", h).group(1))
+                    for h in (header, header_b))
+        rng = np.random.default_rng(0)
+        files = []
+        for n in ins:
+            files.append(str(d / f"{n}.bin"))
+            rng.standard_normal(size[n]).astype("<f4").tofile(files[-1])
+        params = ", ".join(["const float *"] * len(ins) + ["float *"] * len(outs) + ["void *"])
+        call = ", ".join([f"in[{i}]" for i in range(len(ins))]
+                         + [f"out[v][{o}]" for o in range(len(outs))] + ["arena[v]"])
+        (d / "harness.c").write_text(HARNESS % {
+            "params": params, "args": call, "name": "ab", "nin": len(ins), "nout": len(outs),
+            "in_sizes": ", ".join(str(size[n]) for n in ins),
+            "out_sizes": ", ".join(str(size[n]) for n in outs)})
+        subprocess.run([cc(), "-std=c99", "-O2", "-D_DEFAULT_SOURCE", "-D_ISOC11_SOURCE",
+                        str(d / "harness.c"), "-ldl", "-o", str(d / "harness")], check=True)
+        proc = subprocess.run([str(d / "harness"), str(a), str(b), str(arena),
+                               str(args.rounds), *files], text=True, capture_output=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"ab: the harness failed (exit {proc.returncode}): {proc.stderr}")
+        med_a, min_a, med_b, min_b, diff = (float(x) for x in proc.stdout.split())
+    print(f"ab: {args.model.name} {args.target}, {args.rounds} inferences each: "
+          f"A median {med_a:.2f} ms fastest {min_a:.2f} | B median {med_b:.2f} ms fastest "
+          f"{min_b:.2f} | B/A median {med_b / med_a:.4f} fastest {min_b / min_a:.4f} | "
+          f"max|B-A| {diff:.3g}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

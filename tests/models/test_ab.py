@@ -1,0 +1,32 @@
+"""tests/models/ab.py, the in-process A/B of two trees: its harness takes any number of
+inputs and outputs and reports the two programs' outputs as equal when they are (no
+timing asserted: the times are for people)."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import onnx
+from onnx import TensorProto, helper
+
+from helpers import ROOT
+
+
+def test_ab_same_tree_two_inputs(tmp_path: Path) -> None:
+    g = helper.make_graph(
+        [helper.make_node("Add", ["x", "y"], ["s"]), helper.make_node("Mul", ["x", "y"], ["p"])],
+        "g", [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 8, 5, 5]) for n in "xy"],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 8, 5, 5]) for n in ("s", "p")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.save(m, str(tmp_path / "m.onnx"))
+    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "models" / "ab.py"), str(ROOT),
+                           str(ROOT), str(tmp_path / "m.onnx"), "--target", "generic",
+                           "--rounds", "3"], text=True, capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+    line = proc.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"ab: m\.onnx generic, 3 inferences each: A median [\d.]+ ms fastest "
+                        r"[\d.]+ \| B median [\d.]+ ms fastest [\d.]+ \| B/A median [\d.]+ "
+                        r"fastest [\d.]+ \| max\|B-A\| 0", line), line
