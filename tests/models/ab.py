@@ -91,7 +91,8 @@ int main(int argc, char **argv)
             if (d > diff || -d > diff) diff = d > 0 ? d : -d;
         }
     for (int v = 0; v < 2; v++) qsort(t[v], rounds, sizeof(double), cmp);
-    printf("%%.3f %%.3f %%.3f %%.3f %%.3g\n", t[0][rounds / 2], t[0][0], t[1][rounds / 2], t[1][0], diff);
+    printf("%%.9g %%.9g %%.9g %%.9g %%.3g\n", t[0][rounds / 2], t[0][0], t[1][rounds / 2], t[1][0],
+           diff);
     return 0;
 }
 """
@@ -158,9 +159,12 @@ def main() -> int:
         if proc.returncode != 0:
             raise SystemExit(f"ab: the harness failed (exit {proc.returncode}): {proc.stderr}")
         med_a, min_a, med_b, min_b, diff = (float(x) for x in proc.stdout.split())
+    def ratio(b: float, a: float) -> str:  # a tiny model's inference may time as 0
+        return f"{b / a:.4f}" if a > 0 else "-"
+
     print(f"ab: {args.model.name} {args.target}, {args.rounds} inferences each: "
-          f"A median {med_a:.2f} ms fastest {min_a:.2f} | B median {med_b:.2f} ms fastest "
-          f"{min_b:.2f} | B/A median {med_b / med_a:.4f} fastest {min_b / min_a:.4f} | "
+          f"A median {med_a:.4g} ms fastest {min_a:.4g} | B median {med_b:.4g} ms fastest "
+          f"{min_b:.4g} | B/A median {ratio(med_b, med_a)} fastest {ratio(min_b, min_a)} | "
           f"max|B-A| {diff:.3g}")
     return 0
 
