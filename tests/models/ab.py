@@ -72,6 +72,10 @@ int main(int argc, char **argv)
             return 1;
         }
         *(void **)&run[v] = dlsym(lib, "%(name)s_run");
+        if (!run[v]) {
+            fprintf(stderr, "%%s: no %(name)s_run\n", argv[1 + v]);
+            return 1;
+        }
         arena[v] = aligned_alloc(64, (size_t)(arena_bytes + 63) / 64 * 64);
         for (int o = 0; o < NOUT; o++) out[v][o] = malloc((size_t)out_size[o] * sizeof(float));
     }
@@ -100,6 +104,8 @@ int main(int argc, char **argv)
 
 def build(tree: Path, model: Path, target: str, out: Path) -> tuple[Path, str]:
     """tree's compiler and runtime: the model as a shared library, and its header's text."""
+    if not (tree / "compiler" / "cli.py").is_file() or not (tree / "runtime" / "src").is_dir():
+        raise SystemExit(f"ab: {tree}: not a mobilec tree (no compiler/cli.py, runtime/src)")
     out.mkdir(parents=True, exist_ok=True)
     src = out / "ab_model.c"
     proc = subprocess.run([sys.executable, "-m", "compiler.cli", "compile", str(model),
@@ -109,10 +115,13 @@ def build(tree: Path, model: Path, target: str, out: Path) -> tuple[Path, str]:
         raise SystemExit(f"ab: {tree}: compile failed: {proc.stderr.strip()}")
     rt = tree / "runtime"
     lib = out / "ab_model.so"
-    subprocess.run([cc(), *CFLAGS, *resolve(target).cflags, "-fPIC", "-shared",
-                    "-Wl,-Bsymbolic", "-I", str(rt / "include"), "-I", str(out),
-                    f"-Wa,-I,{out}", str(src), *sorted(map(str, (rt / "src").glob("*.c"))),
-                    "-lm", "-o", str(lib)], check=True)
+    proc = subprocess.run([cc(), *CFLAGS, *resolve(target).cflags, "-fPIC", "-shared",
+                           "-Wl,-Bsymbolic", "-I", str(rt / "include"), "-I", str(out),
+                           f"-Wa,-I,{out}", str(src),
+                           *sorted(map(str, (rt / "src").glob("*.c"))), "-lm", "-o", str(lib)],
+                          text=True, capture_output=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"ab: {tree}: building the model failed: {proc.stderr.strip()[:2000]}")
     return lib, (out / "ab_model.h").read_text()
 
 
@@ -152,8 +161,9 @@ def main() -> int:
             "params": params, "args": call, "name": "ab", "nin": len(ins), "nout": len(outs),
             "in_sizes": ", ".join(str(size[n]) for n in ins),
             "out_sizes": ", ".join(str(size[n]) for n in outs)})
-        subprocess.run([cc(), "-std=c99", "-O2", "-D_DEFAULT_SOURCE", "-D_ISOC11_SOURCE",
-                        str(d / "harness.c"), "-ldl", "-o", str(d / "harness")], check=True)
+        subprocess.run([cc(), "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
+                        "-D_DEFAULT_SOURCE", "-D_ISOC11_SOURCE", str(d / "harness.c"), "-ldl",
+                        "-o", str(d / "harness")], check=True)
         proc = subprocess.run([str(d / "harness"), str(a), str(b), str(arena),
                                str(args.rounds), *files], text=True, capture_output=True)
         if proc.returncode != 0:

@@ -32,3 +32,12 @@ def test_ab_same_tree_two_inputs(tmp_path: Path) -> None:
     assert re.fullmatch(rf"ab: m\.onnx generic, 3 inferences each: A median {t} ms fastest {t} "
                         rf"\| B median {t} ms fastest {t} \| B/A median {r} fastest {r} \| "
                         r"max\|B-A\| 0", line), line
+
+
+def test_ab_names_a_folder_that_is_no_tree(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "models" / "ab.py"),
+                           str(tmp_path), str(ROOT), str(tmp_path / "m.onnx")],
+                          text=True, capture_output=True)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == f"ab: {tmp_path.resolve()}: not a mobilec tree (no compiler/cli.py, " \
+                                  "runtime/src)", proc.stderr
