@@ -125,6 +125,11 @@ def build(tree: Path, model: Path, target: str, out: Path) -> tuple[Path, str]:
     return lib, (out / "ab_model.h").read_text()
 
 
+def ratio(new: float, old: float) -> str:
+    """new / old to four places, or "-" when old timed as 0 (a tiny model's inference)."""
+    return f"{new / old:.4f}" if old > 0 else "-"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("old", type=Path, help="tree A (a mobilec checkout)")
@@ -133,6 +138,8 @@ def main() -> int:
     ap.add_argument("--target", default="native")
     ap.add_argument("--rounds", type=int, default=21, help="inferences of each (default 21)")
     args = ap.parse_args()
+    if args.rounds < 1:
+        raise SystemExit("ab: --rounds must be at least 1")
     if not runs_here(resolve(args.target)):
         raise SystemExit(f"ab: this machine cannot run {args.target} code")
     with tempfile.TemporaryDirectory(prefix="mobilec-ab-") as tmp:
@@ -169,9 +176,6 @@ def main() -> int:
         if proc.returncode != 0:
             raise SystemExit(f"ab: the harness failed (exit {proc.returncode}): {proc.stderr}")
         med_a, min_a, med_b, min_b, diff = (float(x) for x in proc.stdout.split())
-    def ratio(b: float, a: float) -> str:  # a tiny model's inference may time as 0
-        return f"{b / a:.4f}" if a > 0 else "-"
-
     print(f"ab: {args.model.name} {args.target}, {args.rounds} inferences each: "
           f"A median {med_a:.4g} ms fastest {min_a:.4g} | B median {med_b:.4g} ms fastest "
           f"{min_b:.4g} | B/A median {ratio(med_b, med_a)} fastest {ratio(min_b, min_a)} | "
