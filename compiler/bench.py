@@ -29,8 +29,7 @@ class BenchResult:
     macs: int  # multiply-adds of one inference (convolutions, matmuls, attention)
     onnxruntime_isa: str = "native"  # ort_isa.ISAS
     kernels: list[KernelTime] = field(default_factory=list)  # with profile=True
-    round_ratios: list[float] = field(default_factory=list)  # each interleaved round's
-    # each round's time of each side (ms), for best_ratio
+    # each interleaved round's time of each side (ms)
     mobilec_rounds: list[float] = field(default_factory=list)
     onnxruntime_rounds: list[float] = field(default_factory=list)
     # with threads > 1: the same program on one thread in the same rounds (median), so
@@ -41,6 +40,11 @@ class BenchResult:
     def speedup(self) -> float | None:
         """mobilec's one-thread median over its multi-thread one (threads > 1 only)."""
         return self.one_thread_ms / self.mobilec_ms if self.one_thread_ms else None
+
+    @property
+    def round_ratios(self) -> list[float]:
+        """Each interleaved round's ratio, mobilec over onnxruntime."""
+        return [a / b for a, b in zip(self.mobilec_rounds, self.onnxruntime_rounds)]
 
     @property
     def spread(self) -> str:
@@ -133,7 +137,6 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
                       f"onnxruntime {theirs[-1]:.1f} ms", file=sys.stderr, flush=True)
     result = BenchResult(name, compiled.target, statistics.median(ours),
                          statistics.median(theirs), total_macs(g.nodes), onnxruntime_isa,
-                         round_ratios=[a / b for a, b in zip(ours, theirs)],
                          mobilec_rounds=ours, onnxruntime_rounds=theirs,
                          one_thread_ms=statistics.median(single) if single else None)
     if profile:
