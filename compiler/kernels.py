@@ -27,6 +27,8 @@ DWCONV_NHWC_GROUP = 16  # GROUP in dwconv_nhwc.c
 DWCONV_NHWC_BIG_INPUT = 1 << 19  # BIG_INPUT in dwconv_nhwc.c
 GEMM_NHWC_BAND = 128  # BAND in conv_gemm_nhwc.c
 ATTN_ROWS = 256  # ATTN_ROWS in attention.c
+MLP_HIDDEN_FLOATS = 24576  # MLP_HIDDEN_FLOATS in mlp.c
+MLP_ROW_STEP = 24  # MLP_ROW_STEP in mlp.c
 
 
 def dwconv_scratch_floats(oh: int, ow: int, kh: int, kw: int, sh: int, sw: int) -> int:
@@ -55,6 +57,11 @@ def conv_gemm_scratch_floats(c: int, oh: int, ow: int, kh: int, kw: int, groups:
     return (c // groups) * kh * kw * panels * PANEL + ow
 
 
+def mlp_packed_scratch_floats(h: int) -> int:
+    """mcr_mlp_packed_scratch_floats: one block of rows of the hidden tensor."""
+    return max(MLP_ROW_STEP, MLP_HIDDEN_FLOATS // h // MLP_ROW_STEP * MLP_ROW_STEP) * h
+
+
 def attention_scratch_floats(m: int, n: int, d: int, dv: int) -> int:
     """mcr_attention_scratch_floats: a tile of query rows' scores (rows padded to whole
     panels), kᵀ and v packed in panels."""
@@ -80,6 +87,12 @@ def _gemm_conv_label(n: Node) -> str:
 def _matmul_packed_label(n: Node) -> str:
     # pointwise: a 1x1 conv over NHWC pixels (the layout pass's)
     return ("conv1x1 nhwc" if n.attrs.get("pointwise") else n.op) + _act(n.attrs)
+
+
+def _mlp_label(n: Node) -> str:
+    # the hidden layer's activation (act1), then the output's
+    hidden = _act({"act": n.attrs.get("act1")})
+    return ("mlp nhwc" if n.attrs.get("pointwise") else "mlp") + hidden + _act(n.attrs)
 
 
 def _elementwise_label(n: Node) -> str:
@@ -135,6 +148,9 @@ SPECS: dict[str, KernelSpec] = {s.op: s for s in [
     KernelSpec("matmul", macs=lambda a: len(a["offsets"]) * a["m"] * a["k"] * a["n"]),
     KernelSpec("matmul_packed", macs=lambda a: a["m"] * a["k"] * a["n"],
                label=_matmul_packed_label, parallel=True),
+    KernelSpec("mlp_packed", macs=lambda a: a["m"] * a["h"] * (a["c"] + a["n"]),
+               label=_mlp_label, parallel=True,
+               scratch=lambda a: mlp_packed_scratch_floats(a["h"])),
     KernelSpec("attention",
                macs=lambda a: a["batch"] * a["heads"] * a["m"] * a["n"] * (a["d"] + a["dv"]),
                parallel=True,

@@ -137,6 +137,16 @@ void mcr_matmul_packed_f32(const float *a, const float *bpacked, const float *bi
                            long m, long k, long n, long lda, long ldc,
                            const struct mcr_epilogue *ep, const struct mcr_threads *th);
 
+/* y = ep2(ep1(x w1 + b1) w2 + b2): two mcr_matmul_packed_f32 calls in a row (x [m][c],
+ * w1 [c][h] and w2 [h][n] in panels, y [m][n], all contiguous), computed by blocks of
+ * rows whose hidden part stays in the scratch (mcr_mlp_packed_scratch_floats(h) floats):
+ * the same bits as the two calls. ep1 has no residual; ep2's has y's layout. */
+long mcr_mlp_packed_scratch_floats(long h);
+void mcr_mlp_packed_f32(const float *x, const float *w1, const float *b1,
+                        const struct mcr_epilogue *ep1, const float *w2, const float *b2,
+                        const struct mcr_epilogue *ep2, float *y, float *scratch, long m,
+                        long c, long h, long n, const struct mcr_threads *th);
+
 /* y[i] = op(x[i]) for i < n; alpha/beta are the op's parameters where it has any
  * (clip: min, max; leaky relu/elu: alpha; hard sigmoid: alpha, beta). y may equal x. */
 void mcr_unary_f32(enum mcr_unary_op op, const float *x, float *y, long n,

@@ -41,7 +41,7 @@ CASES = {
         N("Conv", ["s", "dw"], ["d"], group=C, pads=[1, 1, 1, 1]), N("Add", ["d", "s"], ["r"]),
         N("Conv", ["r", "pw"], ["h"]), N("Erf", ["h"], ["e"]),
         N("Conv", ["e", "pw2"], ["p"]), N("Add", ["p", "r"], ["y"])], ["y"],
-        {"conv2d_gemm_nhwc": 1, "dwconv2d_nhwc": 1, "matmul_packed": 2}, 1),
+        {"conv2d_gemm_nhwc": 1, "dwconv2d_nhwc": 1, "mlp_packed": 1}, 1),  # fuse_mlp's
     "depthwise stride 2, multiplier 2": (STEM + [
         N("Conv", ["s", "dw2"], ["y"], group=C, strides=[2, 2], pads=[3, 3, 3, 3])], ["y"],
         {"conv2d_gemm_nhwc": 1, "dwconv2d_nhwc": 1}, 1),
@@ -52,7 +52,7 @@ CASES = {
     "squeeze-excite": (STEM + [
         N("ReduceMean", ["s"], ["m"], axes=[2, 3], keepdims=1), N("Conv", ["m", "pw"], ["h"]),
         N("Sigmoid", ["h"], ["g"]), N("Conv", ["g", "pw2"], ["g2"]), N("Mul", ["s", "g2"], ["y"])],
-        ["y"], {"conv2d_gemm_nhwc": 1, "reduce": 1, "matmul_packed": 2,
+        ["y"], {"conv2d_gemm_nhwc": 1, "reduce": 1, "mlp_packed": 1,  # fuse_mlp's
                 "binary": 1}, 1),
     "a kernel that wants NCHW": (STEM + [
         N("MaxPool", ["s"], ["y"], kernel_shape=[2, 2], strides=[2, 2])], ["y"],

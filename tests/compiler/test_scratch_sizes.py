@@ -9,13 +9,14 @@ from pathlib import Path
 from compiler.build import RUNTIME, cc, runtime_library
 from compiler.kernels import (attention_scratch_floats, conv_gemm_nhwc_scratch_floats,
                               conv_gemm_scratch_floats, dwconv_nhwc_scratch_floats,
-                              dwconv_scratch_floats)
+                              dwconv_scratch_floats, mlp_packed_scratch_floats)
 
 SHAPES = [  # c, oh, ow, kh, kw, sh, sw, groups
     (3, 128, 128, 3, 3, 2, 2, 1), (64, 64, 64, 7, 7, 1, 1, 64), (64, 32, 32, 7, 7, 2, 2, 64),
     (5, 1, 9, 1, 3, 1, 1, 1), (768, 14, 14, 16, 16, 16, 16, 1), (8, 3, 1000, 3, 5, 1, 3, 2),
 ]
 ATTENTION = [(197, 197, 64, 64), (64, 64, 32, 32), (5, 300, 7, 9), (300, 5, 3, 40)]  # m, n, d, dv
+HIDDEN = [1, 7, 192, 384, 768, 1024, 1025, 3072, 100000]  # mlp_packed's h
 
 
 def test_scratch_formulas_match_the_runtime(tmp_path: Path) -> None:
@@ -30,6 +31,7 @@ def test_scratch_formulas_match_the_runtime(tmp_path: Path) -> None:
                      f'mcr_conv2d_gemm_nhwc_scratch_floats({c}, {kh}, {kw}));')
     for m, n, d, dv in ATTENTION:
         calls.append(f'printf("%ld\\n", mcr_attention_scratch_floats({m}, {n}, {d}, {dv}));')
+    calls += [f'printf("%ld\\n", mcr_mlp_packed_scratch_floats({h}));' for h in HIDDEN]
     src = tmp_path / "sizes.c"
     src.write_text('#include <stdio.h>\n#include "mcr.h"\nint main(void)\n{\n'
                    + "\n".join(calls) + "\nreturn 0;\n}\n")
@@ -43,4 +45,5 @@ def test_scratch_formulas_match_the_runtime(tmp_path: Path) -> None:
          conv_gemm_nhwc_scratch_floats(c, kh, kw))
         for c, oh, ow, kh, kw, sh, sw, g in SHAPES))
     want += [attention_scratch_floats(m, n, d, dv) for m, n, d, dv in ATTENTION]
+    want += [mlp_packed_scratch_floats(h) for h in HIDDEN]
     assert [int(v) for v in out] == want

@@ -55,11 +55,13 @@ CASES = {
 
 
 def matmul_rows(model: onnx.ModelProto, tmp: Path) -> set[int]:
-    """The row counts (dim 1) of the outputs of the compiled MatMuls."""
+    """The row counts (dim 1) of the outputs of the compiled MatMuls (an MLP's two are one
+    mlp_packed kernel: fuse_mlp)."""
     onnx.save(model, str(tmp / "m.onnx"))
     c = compile_graph(import_graph(str(tmp / "m.onnx"), name="m"), "m")
     return {c.graph.t(n.outputs[0]).shape[1] for n in c.graph.nodes
-            if n.op.startswith("matmul") and len(c.graph.t(n.outputs[0]).shape) == 3}
+            if (n.op.startswith("matmul") or n.op == "mlp_packed")
+            and len(c.graph.t(n.outputs[0]).shape) == 3}
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -581,6 +581,46 @@ static void test_matmul(void **state)
     }
 }
 
+static void test_mlp_packed(void **state)
+{
+    (void)state;
+    /* (m, c, h, n): one row, one block with edge tiles, two blocks (h = 96: 240 rows a
+     * block), the smallest blocks (h over 1024: 24 rows) with a short last one. */
+    const long shapes[][4] = {{1, 3, 5, 2}, {7, 16, 40, 9}, {250, 24, 96, 24},
+                              {101, 40, 1100, 17}};
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        const long m = shapes[t][0], c = shapes[t][1], h = shapes[t][2], n = shapes[t][3];
+        float *x = randv(m * c), *w1 = randv(c * h), *w2 = randv(h * n), *b1 = randv(h);
+        float *b2 = randv(n), *res = randv(m * n), *hid = randv(m * h);
+        float *want = randv(m * n), *got = randv(m * n);
+        float *p1 = pack_panels(w1, c, h), *p2 = pack_panels(w2, h, n);
+        const long sf = mcr_mlp_packed_scratch_floats(h);
+        float *scratch = randv(sf);
+        const struct mcr_epilogue gelu = {MCR_GELU_ERF, 0.0f, 0.0f, NULL};
+        const struct mcr_epilogue relu_res = {MCR_RELU, 0.0f, 0.0f, res};
+        for (int variant = 0; variant < 2; variant++) { /* with epilogues and biases, without */
+            const struct mcr_epilogue *ep1 = variant ? NULL : &gelu;
+            const struct mcr_epilogue *ep2 = variant ? NULL : &relu_res;
+            const float *bb1 = variant ? NULL : b1, *bb2 = variant ? NULL : b2;
+            /* the two calls it stands for: the same bits */
+            mcr_matmul_packed_f32(x, p1, bb1, hid, m, c, h, c, h, ep1, NULL);
+            mcr_matmul_packed_f32(hid, p2, bb2, want, m, h, n, h, n, ep2, NULL);
+            mcr_mlp_packed_f32(x, p1, bb1, ep1, p2, bb2, ep2, got, scratch, m, c, h, n, NULL);
+            assert_memory_equal(got, want, (size_t)(m * n) * sizeof(float));
+            for (size_t i = 0; i < NTHREADS; i++) { /* each task with its own scratch */
+                struct threaded th;
+                const struct mcr_threads *tp = threaded(&th, THREADS[i], sf);
+                memset(got, 0, (size_t)(m * n) * sizeof(float));
+                mcr_mlp_packed_f32(x, p1, bb1, ep1, p2, bb2, ep2, got, scratch, m, c, h, n, tp);
+                assert_memory_equal(got, want, (size_t)(m * n) * sizeof(float));
+                threaded_free(&th);
+            }
+        }
+        free(x), free(w1), free(w2), free(b1), free(b2), free(res), free(hid), free(want);
+        free(got), free(p1), free(p2), free(scratch);
+    }
+}
+
 static void test_binary_broadcast(void **state)
 {
     (void)state;
@@ -1109,6 +1149,7 @@ int main(void)
         cmocka_unit_test(test_dwconv_ukernels), cmocka_unit_test(test_gemm_ukernels),
         cmocka_unit_test(test_dwconv_rows_ukernels), cmocka_unit_test(test_dwconv_nhwc_ukernels),
         cmocka_unit_test(test_matmul),
+        cmocka_unit_test(test_mlp_packed),
         cmocka_unit_test(test_binary_broadcast), cmocka_unit_test(test_unary),
         cmocka_unit_test(test_softmax),     cmocka_unit_test(test_max),
         cmocka_unit_test(test_softmax_lengths),
