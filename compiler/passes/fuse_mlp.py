@@ -5,7 +5,7 @@ MCi's ConvFFN -- a 1x1 conv expanding c channels to h = 3c or 4c, GELU, a 1x1 co
 writes the largest tensor of its stage and reads it straight back: 4096 x 192 floats (3 MB)
 in MCi1's first stage at 256x256, more than any L2. mlp_packed (runtime/src/mlp.c)
 computes both by blocks of rows, each block's hidden rows in the kernel's scratch, so the
-hidden tensor never leaves L2 (and leaves the arena). The weights are read once per block
+hidden tensor never leaves L2 (nor takes arena space). The weights are read once per block
 instead of once, so only pairs whose weights together stay within MAX_WEIGHT_BYTES are
 fused. The outputs keep their bits: each block is the two GEMMs on its rows.
 """

@@ -45,7 +45,7 @@ struct mlp_job {
 static void mlp_task(void *ctx, long t)
 {
     const struct mlp_job *j = ctx;
-    float *hs = mcr_task_scratch(j->th, j->scratch, j->rows * j->h, t);
+    float *hs = mcr_task_scratch(j->th, j->scratch, mcr_mlp_packed_scratch_floats(j->h), t);
     long u0, u1;
     mcr_task_units(t, j->tasks, j->blocks, &u0, &u1);
     for (long u = u0; u < u1; u++) {
@@ -62,8 +62,16 @@ void mcr_mlp_packed_f32(const float *x, const float *w1, const float *b1,
                         const struct mcr_epilogue *ep2, float *y, float *scratch, long m,
                         long c, long h, long n, const struct mcr_threads *th)
 {
-    const long rows = mlp_rows(h), blocks = (m + rows - 1) / rows;
+    if (m <= 0) return;
+    const double work = (double)m * (double)h * (double)(c + n);
+    /* Blocks no longer than the threads' shares, so that a short m (fewer rows than
+     * threads x a block) still splits among them; the blocks do not change the bits. */
+    const long steps = (m + MLP_ROW_STEP - 1) / MLP_ROW_STEP;
+    const long most = mcr_tasks(th, steps, work, MCR_TASK_MIN_MACS);
+    const long share = (steps + most - 1) / most * MLP_ROW_STEP;
+    const long rows = share < mlp_rows(h) ? share : mlp_rows(h);
+    const long blocks = (m + rows - 1) / rows;
     struct mlp_job j = {x, w1, b1, w2, b2, ep1, ep2, y, scratch, th, m, c, h, n, rows, blocks, 1};
-    j.tasks = mcr_tasks(th, blocks, (double)m * (double)h * (double)(c + n), MCR_TASK_MIN_MACS);
+    j.tasks = mcr_tasks(th, blocks, work, MCR_TASK_MIN_MACS);
     mcr_run_tasks(th, mlp_task, &j, j.tasks);
 }

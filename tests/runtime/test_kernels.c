@@ -607,7 +607,8 @@ static void test_mlp_packed(void **state)
             mcr_matmul_packed_f32(hid, p2, bb2, want, m, h, n, h, n, ep2, NULL);
             mcr_mlp_packed_f32(x, p1, bb1, ep1, p2, bb2, ep2, got, scratch, m, c, h, n, NULL);
             assert_memory_equal(got, want, (size_t)(m * n) * sizeof(float));
-            for (size_t i = 0; i < NTHREADS; i++) { /* each task with its own scratch */
+            /* each task with its own scratch, the blocks cut to the threads' shares */
+            for (size_t i = 0; i < NTHREADS; i++) {
                 struct threaded th;
                 const struct mcr_threads *tp = threaded(&th, THREADS[i], sf);
                 memset(got, 0, (size_t)(m * n) * sizeof(float));
