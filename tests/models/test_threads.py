@@ -20,9 +20,9 @@ TARGET_NAMES = ["generic", "x86-64-v3", "x86-64-v4", "aarch64"]
 
 
 def convs_model() -> onnx.ModelProto:
-    """A stem-like 3x3/2 conv, a 7x7 depthwise with a residual, a 1x1 conv with GELU: the
-    threaded kernels (dense conv over NHWC, depthwise NHWC, packed GEMM), each with more
-    work than one task takes."""
+    """A stem-like 3x3/2 conv, a 7x7 depthwise with a residual, a ConvFFN (1x1 conv, GELU,
+    1x1 conv, residual): the threaded kernels (dense conv over NHWC, depthwise NHWC, the
+    fused pair of packed GEMMs), each with more work than one task takes."""
     rng = np.random.default_rng(0)
     w = lambda *s: rng.standard_normal(s).astype(np.float32) * 0.2  # noqa: E731
     nodes = [helper.make_node("Conv", ["x", "w0", "b0"], ["c0"], kernel_shape=[3, 3],
@@ -31,10 +31,13 @@ def convs_model() -> onnx.ModelProto:
                               pads=[3, 3, 3, 3], group=32),
              helper.make_node("Add", ["d1", "c0"], ["a1"]),
              helper.make_node("Conv", ["a1", "w2", "b2"], ["c2"], kernel_shape=[1, 1]),
-             helper.make_node("Gelu", ["c2"], ["y"], domain="")]
+             helper.make_node("Gelu", ["c2"], ["g2"], domain=""),
+             helper.make_node("Conv", ["g2", "w3", "b3"], ["c3"], kernel_shape=[1, 1]),
+             helper.make_node("Add", ["c3", "a1"], ["y"])]
     return build_model(nodes, [("x", [1, 16, 64, 64])], ["y"],
                        {"w0": w(32, 16, 3, 3), "b0": w(32), "w1": w(32, 1, 7, 7), "b1": w(32),
-                        "w2": w(64, 32, 1, 1), "b2": w(64)}, opset=20)
+                        "w2": w(64, 32, 1, 1), "b2": w(64), "w3": w(32, 64, 1, 1),
+                        "b3": w(32)}, opset=20)
 
 
 def outputs_by_threads(model: str, target: str, tmp: Path,
@@ -56,6 +59,8 @@ def skip_unless_runs(target: str) -> None:
 def test_same_bits_for_any_threads(target: str, tmp_path: Path) -> None:
     skip_unless_runs(target)
     onnx.save(convs_model(), str(tmp_path / "convs.onnx"))
+    assert "mlp_packed" in [n.op for n in compile_file(str(tmp_path / "convs.onnx"), "m", target,
+                                                       quiet=True).graph.nodes]
     outs = outputs_by_threads(str(tmp_path / "convs.onnx"), target, tmp_path)
     for t, y in outs.items():
         assert np.array_equal(y, outs[1]), f"{t} threads differ from 1"
