@@ -1,5 +1,6 @@
 /* Two pointwise GEMMs in a row -- a 1x1 conv (or linear layer) expanding c channels to h,
- * its activation, and the 1x1 conv projecting h back to n (MCi's ConvFFN, ViT's MLP) --
+ * its activation, and the 1x1 conv projecting h back to n (MCi's ConvFFN; a linear MLP
+ * with small weights -- not ViT-B/16's, 18.9 MB, which fuse_mlp leaves apart) --
  * by blocks of rows: each block's h-channel hidden rows are written into the scratch and
  * projected at once, while they are still in L2, instead of the whole hidden tensor
  * (4096 x 192 floats, 3 MB, in MCi1's first stage) going out to L3 or memory and back.
