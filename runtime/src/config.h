@@ -25,7 +25,7 @@
 #define MCR_DWCONV_NHWC_SCALAR(X) X(mcr_dwconv_nhwc_f32_4x8__scalar)
 
 #if defined(__AVX2__) && defined(__FMA__)
-#define MCR_GEMM_FMA3(X) X(mcr_gemm_f32_6x16__fma3, mcr_gemm_f32_6x16__fma3_rows, 6, 16)
+#define MCR_GEMM_FMA3(X) X(mcr_gemm_f32_3x32__fma3, mcr_gemm_f32_3x32__fma3_rows, 3, 32)
 #define MCR_DWCONV_FMA3(X) X(mcr_dwconv_f32_64x__fma3, 64)
 #define MCR_DWCONV_ROWS_FMA3(X) X(mcr_dwconv_f32_rows__fma3)
 #define MCR_DWCONV_NHWC_FMA3(X) X(mcr_dwconv_nhwc_f32_8x8__fma3)
@@ -92,12 +92,13 @@
 #define MCR_TASK_MIN_ELEMENTS (1L << 12)
 
 #elif !defined(MCR_PORTABLE) && defined(__AVX2__) && defined(__FMA__)
-/* 6x16: the BLIS Haswell shape, 12 of the 16 ymm registers as accumulators. */
+/* 3x32: 12 of the 16 ymm registers as accumulators, a whole panel row of b a step
+ * (gemm_f32_3x32__fma3.c says why not the BLIS 6x16). */
 #define MCR_VEC_HEADER "vec_fma3.h"
-#define MCR_GEMM_UKERNEL mcr_gemm_f32_6x16__fma3
-#define MCR_GEMM_UKERNEL_ROWS mcr_gemm_f32_6x16__fma3_rows
-#define MCR_GEMM_MR 6
-#define MCR_GEMM_NR 16
+#define MCR_GEMM_UKERNEL mcr_gemm_f32_3x32__fma3
+#define MCR_GEMM_UKERNEL_ROWS mcr_gemm_f32_3x32__fma3_rows
+#define MCR_GEMM_MR 3
+#define MCR_GEMM_NR 32
 #define MCR_GEMM_KC 64
 #define MCR_DWCONV_UKERNEL mcr_dwconv_f32_64x__fma3
 #define MCR_DWCONV_TILE 64

@@ -3,7 +3,8 @@
  * of the vector width) and the two names, includes its ISA's vec_<isa>.h, then this.
  *
  * An MR x NR tile of c lives in MR * NR/VN vector accumulators. Per step p of k, NR/VN
- * vectors of the packed row of b are loaded once and each row's a[p] is broadcast once:
+ * vectors of the packed row of b are loaded once and each row's a[p] is broadcast once
+ * (in the order A_OUTER below picks):
  * NR/VN + MR loads feed MR * NR/VN independent FMA chains, as many as the FMA latency
  * times the FMA pipes needs (the config's tile per ISA says how many that is). The
  * `rows` form computes the first rows < MR of a tile only: the last rows of c (ViT-B/16's
@@ -18,6 +19,13 @@
 
 #define NV (GEMM_NR / MCR_VN)
 #define PREFETCH_LINES (GEMM_NR * (int)sizeof(float) / 64) /* lines of one row of the tile */
+/* Which operand is held in registers across the step: b's NV vectors, each row's
+ * broadcast then feeding NV FMAs (MR * NV + NV + 1 live vectors), or a's MR broadcasts,
+ * each vector of b then feeding MR FMAs (MR * NV + MR + 1). The smaller wins: held b for
+ * AVX-512's 8x32 and NEON's 6x16 (19 and 29 of 32 registers; 25 and 31 the other way),
+ * held a for AVX2's 3x32 (16 of 16, where held b needs 17 and the compiler reloads one
+ * vector of b for every row: 11 loads a step instead of 7). */
+#define A_OUTER (GEMM_MR < NV)
 
 MCR_ALWAYS_INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)
 {
@@ -39,17 +47,33 @@ MCR_ALWAYS_INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)
             for (int v = 0; v < NV; v++) acc[r][v] = v_zero();
         }
         for (long p = p0; p < p1; p++, q += inc) {
-            mcr_v bv[NV];
 #pragma GCC unroll 4
             for (int l = 0; l < PREFETCH_LINES; l++) MCR_PREFETCH(q + 64u * (unsigned)l);
+            if (A_OUTER) {
+                mcr_v av[GEMM_MR];
 #pragma GCC unroll 16
-            for (int v = 0; v < NV; v++) bv[v] = v_load(bp + p * ldbp + v * MCR_VN);
+                for (int r = 0; r < GEMM_MR; r++) {
+                    if (r < rows) av[r] = v_set1(a[r * lda + p]);
+                }
 #pragma GCC unroll 16
-            for (int r = 0; r < GEMM_MR; r++) {
-                if (r < rows) {
-                    const mcr_v av = v_set1(a[r * lda + p]);
+                for (int v = 0; v < NV; v++) {
+                    const mcr_v bv = v_load(bp + p * ldbp + v * MCR_VN);
 #pragma GCC unroll 16
-                    for (int v = 0; v < NV; v++) acc[r][v] = v_fma(av, bv[v], acc[r][v]);
+                    for (int r = 0; r < GEMM_MR; r++) {
+                        if (r < rows) acc[r][v] = v_fma(av[r], bv, acc[r][v]);
+                    }
+                }
+            } else {
+                mcr_v bv[NV];
+#pragma GCC unroll 16
+                for (int v = 0; v < NV; v++) bv[v] = v_load(bp + p * ldbp + v * MCR_VN);
+#pragma GCC unroll 16
+                for (int r = 0; r < GEMM_MR; r++) {
+                    if (r < rows) {
+                        const mcr_v av = v_set1(a[r * lda + p]);
+#pragma GCC unroll 16
+                        for (int v = 0; v < NV; v++) acc[r][v] = v_fma(av, bv[v], acc[r][v]);
+                    }
                 }
             }
         }
@@ -103,3 +127,4 @@ void GEMM_UKERNEL_ROWS(long rows, MCR_GEMM_UKERNEL_ARGS)
 }
 #undef NV
 #undef PREFETCH_LINES
+#undef A_OUTER

@@ -38,8 +38,8 @@ typedef void (*mcr_gemm_ukernel)(MCR_GEMM_UKERNEL_ARGS);
  * _rows forms compute the first `rows` (1..MR) rows of the tile only: a reads and c
  * writes no other row. */
 void mcr_gemm_f32_4x16__scalar(MCR_GEMM_UKERNEL_ARGS);
-void mcr_gemm_f32_6x16__fma3(MCR_GEMM_UKERNEL_ARGS);
-void mcr_gemm_f32_6x16__fma3_rows(long rows, MCR_GEMM_UKERNEL_ARGS);
+void mcr_gemm_f32_3x32__fma3(MCR_GEMM_UKERNEL_ARGS);
+void mcr_gemm_f32_3x32__fma3_rows(long rows, MCR_GEMM_UKERNEL_ARGS);
 void mcr_gemm_f32_8x32__avx512f(MCR_GEMM_UKERNEL_ARGS);
 void mcr_gemm_f32_8x32__avx512f_rows(long rows, MCR_GEMM_UKERNEL_ARGS);
 void mcr_gemm_f32_6x16__neon(MCR_GEMM_UKERNEL_ARGS);

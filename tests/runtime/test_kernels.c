@@ -511,7 +511,7 @@ static void test_conv1x1(void **state)
 static void test_matmul(void **state)
 {
     (void)state;
-    /* (m, k, n): scalars, edges only, full 4x16, 6x16 and 8x32 tiles with edges, k over
+    /* (m, k, n): scalars, edges only, full 4x16, 3x32, 6x16 and 8x32 tiles with edges, k over
      * one packed block (64 or 256 rows, by ISA) so that sums run across blocks, and k over
      * two slabs of pre-packed b (gemm.c, 1024 rows) ending in a short one. */
     const long shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {17, 33, 19}, {64, 48, 31}, {24, 40, 67},
