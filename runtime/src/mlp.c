@@ -19,8 +19,8 @@
 #include "parallel.h"
 
 /* Hidden floats per block, 96 KB: blocks of 64-96 KB measured best on the shapes above.
- * Rows come in multiples of 24, whole micro-kernel tiles under every target (MR 4, 6,
- * 8). */
+ * Rows come in multiples of 24, whole micro-kernel tiles under every target (MR 3, 4,
+ * 6, 8). */
 #define MLP_HIDDEN_FLOATS 24576L
 #define MLP_ROW_STEP 24L
 
