@@ -7,7 +7,7 @@
  * 1x1 convolution over a 64x64 image, 16 KB, a multiple of 4 KB -- so they all fall into
  * the same few L1 sets and evict each other on every tile; packed, they are one
  * sequential stream that stays in L1 across all tiles of the panel. Why KC: the packed
- * block (KC x NR floats, 8 KB under AVX-512) must fit in L1 beside the rows of a.
+ * block (KC x NR floats, 8 KB under AVX-512 and AVX2) must fit in L1 beside the rows of a.
  *
  * The micro-kernels start each tile from the bias on the first block of b and add onto
  * it on the next ones, and the epilogue runs on a tile right after its last block, so
@@ -30,7 +30,7 @@
  * project's shapes (AMD EPYC, 48 KB L1d; the model's generated code against the same code
  * with another KC, alternating runs): AVX-512 MCi4 -12% and ViT-B/16 -2% against 256 (a 32 KB block, two
  * thirds of that L1 before a's rows and c's tile), AVX2 MCi4 -4% and ViT-B/16 +-1% against
- * 128; 32 is slower (ViT-B/16 +10%). An 8 KB block (AVX-512; 4 KB AVX2) leaves room in any
+ * 128; 32 is slower (ViT-B/16 +10%). An 8 KB block (AVX-512, AVX2; 4 KB NEON) leaves room in any
  * L1 of 32 KB or more, which is every x86-64-v3/v4 CPU's. It is also the length of the
  * micro-kernel's chain of additions: with
  * 256, x86-64-v4's GEMMs were 1.9x as far from float64 as the portable kernel's (random
@@ -80,7 +80,7 @@ static void tile_epilogue(const struct mcr_epilogue *ep, float *ctile, long ldc,
  * KC steps spent ~8% of the kernel entering and leaving (ViT-B/16's linear layers,
  * AVX-512: 8 cycles a step, ~40 a call). The tiles after the first stream the slab from
  * L2 (128 bytes per 8 cycles, a sequential stream the hardware prefetcher follows): a slab
- * is 1024 x NR floats, 128 KB under AVX-512 and 64 KB under AVX2 and NEON, so that it
+ * is 1024 x NR floats, 128 KB under AVX-512 and AVX2 and 64 KB under NEON, so that it
  * stays in any current core's L2 whatever k is (MCi4's 8192 would be a 512 KB panel under
  * NEON). Measured here (AMD EPYC, 1 MB L2), model against model: level with all of k at
  * once; slabs of 256 were 2% slower on MCi4 (AVX-512). Each tile prefetches its share of

@@ -7,9 +7,11 @@
  * instead of 16, and reads b's panel rows whole instead of every other line. Measured on
  * an AMD EPYC Zen 3 (32 KB L1d, 512 KB L2), one GEMM call at a time in a process that
  * also runs onnxruntime's 1x1 Conv of the same shape, medians of 40 calls: MCi's and
- * ViT-B/16's 1x1 and linear shapes take 0.84-0.93 of the 6x16's time (197x768x2304
- * 0.91, 1024x256x1024 0.90, 256x512x2048 0.92); the shortest k, 4096x64x192, level to
- * 1.1x slower. The family's code is gemm_f32__template.h. */
+ * ViT-B/16's 1x1 and linear shapes take 0.82-0.95 of the 6x16's time (197x768x2304
+ * 0.85-0.93, 1024x256x1024 0.88-0.93, 256x512x2048 0.91-0.93); the shortest k,
+ * 4096x64x192, 0.94-1.27 (ARCHITECTURE.md, "The GEMM"). Whole models, in one process
+ * against the 6x16, same bits: MCi4 0.87, MCi3 0.90 of the time, MCi0-2 and ViT-B/16
+ * 0.96-1.05 (medians). The family's code is gemm_f32__template.h. */
 #if defined(__AVX2__) && defined(__FMA__)
 #include "vec_fma3.h"
 #define GEMM_MR 3
