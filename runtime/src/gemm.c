@@ -71,6 +71,20 @@ static void copy_cols(float *dst, const float *src, long n)
     for (; j < n; j++) dst[j] = src[j];
 }
 
+/* An edge tile's copy ct (rows x NR) of the in x jn sums in c, to add onto: zero past jn
+ * and below in, where the micro-kernel reads but nothing of c is. */
+static void edge_tile_in(float *ct, const float *ctile, long ldc, long in, long rows, long jn)
+{
+    for (long r = 0; r < rows; r++) {
+        long j = 0;
+        if (r < in) {
+            copy_cols(ct + r * NR, ctile + r * ldc, jn);
+            j = jn;
+        }
+        for (; j < NR; j++) ct[r * NR + j] = 0.0f;
+    }
+}
+
 /* The epilogue of a finished tile, while it is in L1; a full tile's rows with the
  * constant width NR (epilogue.h). The residual is laid out as c, so its offset is the
  * element's. */
@@ -139,12 +153,8 @@ static void gemm_slabs(const float *a, long lda, const float *b, float *c, long 
                     MCR_GEMM_UKERNEL_ROWS(in, kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL,
                                           ctile, ldc, rb, cb, acc, pf, pf_rows);
                 } else { /* edge columns: through a zero-padded copy of the tile */
-                    if (acc) { /* else the kernel writes the copy's rows whole */
-                        for (long r = 0; r < in; r++) {
-                            copy_cols(ct + r * NR, ctile + r * ldc, jn);
-                            for (long j = jn; j < NR; j++) ct[r * NR + j] = 0.0f;
-                        }
-                    }
+                    /* else the kernel writes the copy's rows whole */
+                    if (acc) edge_tile_in(ct, ctile, ldc, in, in, jn);
                     MCR_GEMM_UKERNEL_ROWS(in, kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, ct,
                                           NR, rb, cb, acc, pf, pf_rows);
                     for (long r = 0; r < in; r++) copy_cols(ctile + r * ldc, ct + r * NR, jn);
@@ -260,13 +270,7 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
                         for (long r = 0; r < MR; r++) rbt[r] = r < in ? row_bias[i0 + r] : 0.0f;
                         rb = rbt;
                     }
-                    if (acc) {
-                        for (long r = 0; r < MR; r++) {
-                            for (long j = 0; j < NR; j++) {
-                                ct[r * NR + j] = (r < in && j < jn) ? ctile[r * ldc + j] : 0.0f;
-                            }
-                        }
-                    }
+                    if (acc) edge_tile_in(ct, ctile, ldc, in, MR, jn); /* all MR rows read */
                     MCR_GEMM_UKERNEL(kc, atile, la, bpanel, ldbp, ct, NR, rb, cb, acc, pf, pf_rows);
                     for (long r = 0; r < in; r++) copy_cols(ctile + r * ldc, ct + r * NR, jn);
                 }
