@@ -30,19 +30,22 @@
 MCR_ALWAYS_INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)
 {
     mcr_v acc[GEMM_MR][NV];
-    /* The span of pf's rows in kc equal steps of `inc` bytes, one line at each, two when
-     * a step is more than a line (a share is at most a block, kc rows, so at most a row
-     * a step -- only when a block has one or two tiles): the misses trickle out, never
-     * more at once than the core tracks. Without a share it touches b's first line, a
-     * hit. One prefetch a step, not a tile row's lines at every step (2 under AVX2 and
+    /* The span of pf's rows in kc equal steps, one line at each, two when a step is more
+     * than a line (a share is at most a block, kc rows, so at most a row a step -- only
+     * when a block has one or two tiles): the misses trickle out, never more at once
+     * than the core tracks. The step is in 1/256 bytes: in whole bytes it was truncated
+     * (MCi1's 768 x 256 layer, 86 tiles: 1.5 bytes a step taken as 1, so 12 of a tile's
+     * 18 lines were asked for). Without a share it touches b's first line, a hit.
+     * One prefetch a step, not every line of a tile row at every step (2 under AVX2 and
      * AVX-512, most of them of a line already asked for): MCi's 1x1 shapes (256 x 768 x
-     * 256, 256 x 256 x 768) took 0.92 of the time in the median, level at the fastest
-     * (AMD EPYC Zen 3, AVX2, warm operands, alternating with onnxruntime's 1x1 Conv in
-     * one process); MCi4's 16 x 2048 x 8192 from memory level (0.98). */
-    uintptr_t q = (uintptr_t)(pf_rows > 0 ? pf : bp);
-    const uintptr_t inc = (uintptr_t)(pf_rows > 0 ? pf_rows * ldbp * (long)sizeof(float) / kc
-                                                  : 0);
-    const int wide = PREFETCH_LINES > 1 && inc > 64;
+     * 256, 256 x 256 x 768, 1024 x 128 x 384) took 0.88-0.95 of the time in the median,
+     * level at the fastest (AMD EPYC Zen 3, AVX2, warm operands, alternating with
+     * onnxruntime's 1x1 Conv in one process); MCi4's 16 x 2048 x 8192 from memory level. */
+    const uintptr_t q = (uintptr_t)(pf_rows > 0 ? pf : bp);
+    const uintptr_t span = (uintptr_t)(pf_rows > 0 ? pf_rows * ldbp * (long)sizeof(float) : 0);
+    const uintptr_t inc = (span << 8) / (uintptr_t)kc; /* bytes a step, times 256 */
+    const int wide = PREFETCH_LINES > 1 && inc > (64u << 8);
+    uintptr_t off = 0; /* q's offset, times 256 */
     /* In chunks of MCR_GEMM_CHUNK steps, each summed from zero and then added to c (the
      * first to init): the same sums, in the same order, as one call per chunk. */
     for (long p0 = 0; p0 < kc; p0 += MCR_GEMM_CHUNK) {
@@ -52,9 +55,9 @@ MCR_ALWAYS_INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)
 #pragma GCC unroll 16
             for (int v = 0; v < NV; v++) acc[r][v] = v_zero();
         }
-        for (long p = p0; p < p1; p++, q += inc) {
-            MCR_PREFETCH(q);
-            if (wide) MCR_PREFETCH(q + 64u);
+        for (long p = p0; p < p1; p++, off += inc) {
+            MCR_PREFETCH(q + (off >> 8));
+            if (wide) MCR_PREFETCH(q + (off >> 8) + 64u);
             if (A_OUTER) {
                 mcr_v av[GEMM_MR];
 #pragma GCC unroll 16
