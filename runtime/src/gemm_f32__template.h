@@ -37,13 +37,14 @@ MCR_ALWAYS_INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)
      * (MCi1's 768 x 256 layer, 86 tiles: 1.5 bytes a step taken as 1, so 12 of a tile's
      * 18 lines were asked for). Without a share it touches b's first line, a hit.
      * One prefetch a step, not every line of a tile row at every step (2 under AVX2 and
-     * AVX-512, most of them of a line already asked for): MCi's 1x1 shapes (256 x 768 x
-     * 256, 256 x 256 x 768, 1024 x 128 x 384) took 0.88-0.95 of the time in the median,
-     * level at the fastest (AMD EPYC Zen 3, AVX2, warm operands, alternating with
-     * onnxruntime's 1x1 Conv in one process); MCi4's 16 x 2048 x 8192 from memory level. */
+     * AVX-512, most of them of a line already asked for): MCi1's 1x1 shapes (256 x 768 x
+     * 256, 256 x 256 x 768, 1024 x 128 x 384, 64 x 1536 x 512) took 0.85-0.96 of the time
+     * in the median, level at the fastest (AMD EPYC Zen 3, AVX2, warm operands,
+     * alternating with onnxruntime's 1x1 Conv in one process); MCi4's 16 x 2048 x 8192
+     * from memory level. */
     const uintptr_t q = (uintptr_t)(pf_rows > 0 ? pf : bp);
     const uintptr_t span = (uintptr_t)(pf_rows > 0 ? pf_rows * ldbp * (long)sizeof(float) : 0);
-    const uintptr_t inc = (span << 8) / (uintptr_t)kc; /* bytes a step, times 256 */
+    const uintptr_t inc = span ? (span << 8) / (uintptr_t)kc : 0; /* bytes a step, x 256 */
     const int wide = PREFETCH_LINES > 1 && inc > (64u << 8);
     uintptr_t off = 0; /* q's offset, times 256 */
     /* In chunks of MCR_GEMM_CHUNK steps, each summed from zero and then added to c (the
