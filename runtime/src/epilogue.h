@@ -20,7 +20,11 @@ static inline void mcr_epilogue_rows(const struct mcr_epilogue *ep, float *y, lo
             float *row = y + r * ldy;
             long i = 0;
 #if defined(MCR_VEC_HEADER)
-            for (; i + MCR_VN <= n; i += MCR_VN) v_store(row + i, v_gelu(v_load(row + i)));
+            /* The whole vectors' end computed first: with `i + MCR_VN <= n` as the test,
+             * gcc 12 at -O2 (not -O3) took the tail loop below for one of 2^62 steps and
+             * failed -Werror (-Waggressive-loop-optimizations) on a constant n. */
+            const long nv = n - n % MCR_VN;
+            for (; i < nv; i += MCR_VN) v_store(row + i, v_gelu(v_load(row + i)));
 #endif
             for (; i < n; i++) row[i] = mcr_gelu(row[i]);
         }
