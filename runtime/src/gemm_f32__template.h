@@ -35,7 +35,8 @@ MCR_ALWAYS_INLINE void tile(const int rows, MCR_GEMM_UKERNEL_ARGS)
      * when a block has one or two tiles): the misses trickle out, never more at once
      * than the core tracks. The step is in 1/256 bytes: in whole bytes it was truncated
      * (MCi1's 768 x 256 layer, 86 tiles: 1.5 bytes a step taken as 1, so 12 of a tile's
-     * 18 lines were asked for). Without a share it touches b's first line, a hit.
+     * 18 lines were asked for with one prefetch a step, 14 with the two before). Without
+     * a share it touches b's first line, a hit.
      * One prefetch a step, not every line of a tile row at every step (2 under AVX2 and
      * AVX-512, most of them of a line already asked for): MCi1's 1x1 shapes (256 x 768 x
      * 256, 256 x 256 x 768, 1024 x 128 x 384, 64 x 1536 x 512) took 0.85-0.96 of the time
