@@ -41,9 +41,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from compiler.build import CFLAGS, cc  # noqa: E402
+from compiler.lower.matmul import pack_panels  # noqa: E402
 from compiler.targets import resolve, runs_here  # noqa: E402
 
-PANEL = 32  # MCR_PANEL (runtime/include/mcr.h): the columns of one panel of packed weights
 CALLS = 3  # calls of each side per round
 
 
@@ -76,16 +76,6 @@ def conv_model(w: np.ndarray, bias: np.ndarray, side: int) -> bytes:
     return m.SerializeToString()
 
 
-def panels(b: np.ndarray) -> np.ndarray:
-    """b [k][n] in panels of PANEL columns, zero-padded: [n / PANEL][k][PANEL]."""
-    k, n = b.shape
-    out = np.zeros(((n + PANEL - 1) // PANEL, k, PANEL), np.float32)
-    for q in range(out.shape[0]):
-        cols = b[:, q * PANEL:(q + 1) * PANEL]
-        out[q, :, :cols.shape[1]] = cols
-    return out
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("trees", help="mobilec checkouts, comma-separated")
@@ -110,7 +100,7 @@ def main() -> int:
     bias = rng.standard_normal(n).astype(np.float32)
     x = rng.standard_normal((1, k, side, side)).astype(np.float32)
     a = np.ascontiguousarray(x[0].reshape(k, m).T)  # NHWC: [m][k]
-    bp = panels(np.ascontiguousarray(w[:, :, 0, 0].T))
+    bp = pack_panels(np.ascontiguousarray(w[:, :, 0, 0].T))  # as the compiler packs weights
     trees = [Path(t).resolve() for t in args.trees.split(",")]
     with tempfile.TemporaryDirectory(prefix="mobilec-gemm-vs-ort-") as tmp:
         fns, outs = [], []
