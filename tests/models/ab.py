@@ -28,8 +28,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from compiler.build import CFLAGS, cc  # noqa: E402
+from compiler.build import cc  # noqa: E402
 from compiler.targets import resolve, runs_here  # noqa: E402
+from shared_lib import build_shared  # noqa: E402
 
 HARNESS = r"""
 #include <dlfcn.h>
@@ -113,15 +114,7 @@ def build(tree: Path, model: Path, target: str, out: Path) -> tuple[Path, str]:
                           cwd=tree, text=True, capture_output=True)
     if proc.returncode != 0:
         raise SystemExit(f"ab: {tree}: compile failed: {proc.stderr.strip()}")
-    rt = tree / "runtime"
-    lib = out / "ab_model.so"
-    proc = subprocess.run([cc(), *CFLAGS, *resolve(target).cflags, "-fPIC", "-shared",
-                           "-Wl,-Bsymbolic", "-I", str(rt / "include"), "-I", str(out),
-                           f"-Wa,-I,{out}", str(src),
-                           *sorted(map(str, (rt / "src").glob("*.c"))), "-lm", "-o", str(lib)],
-                          text=True, capture_output=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"ab: {tree}: building the model failed: {proc.stderr.strip()[:2000]}")
+    lib = build_shared("ab", tree, target, out / "ab_model.so", (src,))
     return lib, (out / "ab_model.h").read_text()
 
 
