@@ -96,14 +96,15 @@ def main() -> int:
     w = (rng.standard_normal((n, k)) / math.sqrt(k)).astype(np.float32)
     bias = rng.standard_normal(n).astype(np.float32)
     a = rng.standard_normal((m, k)).astype(np.float32)  # NHWC pixels, or rows: [m][k]
-    x = a.T.reshape(1, k, math.isqrt(m), -1) if args.op == "conv" else a  # NCHW for Conv
+    x = np.ascontiguousarray(a.T.reshape(1, k, math.isqrt(m), -1) if args.op == "conv" else a)
     bp = pack_panels(np.ascontiguousarray(w.T))  # as the compiler packs weights
     trees = [Path(t).resolve() for t in args.trees.split(",")]
     with tempfile.TemporaryDirectory(prefix="mobilec-gemm-vs-ort-") as tmp:
         fns, outs = [], []
         for t in trees:
-            lib = Path(tmp) / f"{len(fns)}_{t.name}.so"
-            fn = ctypes.CDLL(str(build_shared("gemm_vs_ort", t, args.target, lib))).mcr_matmul_packed_f32
+            lib = build_shared("gemm_vs_ort", t, args.target,
+                               Path(tmp) / f"{len(fns)}_{t.name}.so")
+            fn = ctypes.CDLL(str(lib)).mcr_matmul_packed_f32
             fn.restype = None
             fn.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_long] * 5 + [ctypes.c_void_p] * 2
             fns.append(fn)
@@ -115,8 +116,8 @@ def main() -> int:
         opts.profile_file_prefix = str(Path(tmp) / "ort")
         sess = ort.InferenceSession(one_node_model(args.op, w, bias, m), opts,
                                     providers=["CPUExecutionProvider"])
-        ref = sess.run(None, {"x": np.ascontiguousarray(x)})[0].reshape(-1, m)
-        ref = ref.T if args.op == "conv" else ref.reshape(m, n)
+        y = sess.run(None, {"x": x})[0]
+        ref = y[0].reshape(n, m).T if args.op == "conv" else y  # [m][n] either way
         ours: list[list[float]] = [[] for _ in trees]
         for r in range(args.rounds):
             for fn, c, times in zip(fns, outs, ours):
@@ -126,7 +127,7 @@ def main() -> int:
                        k, n, None, None)
                     times.append((time.perf_counter() - t0) * 1e3)
             for _ in range(CALLS):
-                sess.run(None, {"x": np.ascontiguousarray(x)})
+                sess.run(None, {"x": x})
         events = json.loads(Path(sess.end_profiling()).read_text())
     # the node's kernel times, past the first run (the reference above: page faults)
     op = {"conv": "Conv", "gemm": "Gemm"}[args.op]
