@@ -25,6 +25,7 @@ Usage: python tests/models/bench_all.py [--runs K] [NAME ...]
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -98,6 +99,54 @@ def chart(rows: list[tuple[str, str, float]], path: Path) -> None:
     fig.savefig(path, dpi=120)
 
 
+class Peaks:
+    """Each target's peak FMA rate, measured again beside every model's rounds: on a shared
+    VM one measurement moves by a fifth with the minute (79-98 GFLOP/s over one run on a
+    Zen 3), so shares of peak are taken of the median of all measurements so far."""
+
+    def __init__(self, targets: list[str]) -> None:
+        from compiler.peak import peak_gflops
+        self._measure = peak_gflops
+        self.isa: dict[str, str] = {}
+        self.samples: dict[str, list[float]] = {t: [] for t in targets}
+        for t in targets:
+            self.measure(t)
+
+    def measure(self, target: str) -> None:
+        gflops, self.isa[target] = self._measure(target)
+        self.samples[target].append(gflops)
+        print(f"bench: peak {target} ({self.isa[target]}) {gflops:.1f} GFLOP/s", flush=True)
+
+    def of(self, target: str) -> float:
+        return statistics.median(self.samples[target])
+
+    def machine(self) -> float:
+        return max(self.of(t) for t in self.samples)
+
+    def lines(self) -> str:
+        return "\n".join(f"- {t} ({self.isa[t]}): median {self.of(t):.1f} GFLOP/s, "
+                         f"{min(v):.1f}-{max(v):.1f} over {len(v)} measurements"
+                         for t, v in self.samples.items())
+
+
+# A table row whose last cells are shares of peak, filled in when the table is written (the
+# medians of the peaks move as the run goes): (the row up to its GFLOP/s cell, GFLOP/s,
+# target, whether it has the machine-peak cell too).
+Row = tuple[str, float, str, bool]
+
+
+def render(rows: list[str | Row], peaks: Peaks) -> str:
+    out = []
+    for row in rows:
+        if isinstance(row, str):
+            out.append(row)
+            continue
+        head, gflops, target, machine = row
+        cells = f"{gflops / peaks.machine():.1%} | " if machine else ""
+        out.append(f"{head} | {gflops:.1f} | {cells}{gflops / peaks.of(target):.1%} |")
+    return "\n".join(out)
+
+
 def kernel_scaling(model: str, target: str, one: list, two: list) -> str:
     """A table of each kernel label's one- and two-thread profile times."""
     total = sum(k.seconds for k in one)
@@ -122,13 +171,9 @@ def main() -> int:
     from compiler.bench import bench, machine
     from compiler.cutoff import break_even, measure
     from compiler.mca import instructions_per_inference, model_kernels, table
-    from compiler.peak import peak_gflops
     from compiler.targets import TARGETS, runs_here
     x86 = [t for t in ("x86-64-v3", "x86-64-v4") if runs_here(TARGETS[t])]
-    peaks = {t: peak_gflops(t) for t in ["generic", *x86]}
-    machine_peak = max(p for p, _ in peaks.values())
-    for t, (p, isa) in peaks.items():
-        print(f"bench: peak {t} ({isa}) {p:.1f} GFLOP/s", flush=True)
+    peaks = Peaks(["generic", *x86])
     arm = table(model_kernels())
     print(f"bench: aarch64 micro-kernels modelled by llvm-mca:\n{arm}", flush=True)
     counts = ["| model | aarch64 (NEON kernels) | generic (portable kernels) | ratio |",
@@ -143,11 +188,11 @@ def main() -> int:
     arm_counts = "\n".join(counts)
     configs = [("generic", False), ("generic", True)] + [(t, True) for t in x86]
     avx2_too = "x86-64-v3" in x86 and "x86-64-v4" in x86
-    rows = ["| model | target | passes | onnxruntime kernels | mobilec ms | onnxruntime ms | "
+    rows: list[str | Row] = ["| model | target | passes | onnxruntime kernels | mobilec ms | onnxruntime ms | "
             "ratio | ratio's range over rounds | ratio of fastest rounds | GFLOP/s | "
             "of machine peak | of target's ISA peak |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    tops: list[str] = []
+    tops: list[str | Row] = []
     bars: list[tuple[str, str, float]] = []
     best = (x86 or ["generic"])[-1]
     two = [f"| model | target | mobilec ms, 2 threads | onnxruntime ms, 2 threads | ratio | "
@@ -171,12 +216,12 @@ def main() -> int:
             profiled = optimize and target in (x86 or ["generic"]) and not reparam
             r = bench(str(path), name=model, target=target, runs=args.runs, quiet=True,
                       optimize=optimize, profile=profiled)
+            peaks.measure(target)
             label = target if optimize else f"{target} --no-optimize"
             passes = 'all' if optimize else 'none (--no-optimize)'
-            rows.append(f"| {model} | {target} | {passes} | as installed | "
-                        f"{r.mobilec_ms:.2f} | {r.onnxruntime_ms:.2f} | {r.ratio:.3f} | "
-                        f"{r.spread} | {r.best} | {r.gflops:.1f} | "
-                        f"{r.gflops / machine_peak:.1%} | {r.gflops / peaks[target][0]:.1%} |")
+            rows.append((f"| {model} | {target} | {passes} | as installed | "
+                         f"{r.mobilec_ms:.2f} | {r.onnxruntime_ms:.2f} | {r.ratio:.3f} | "
+                         f"{r.spread} | {r.best}", r.gflops, target, True))
             bars.append((model, label, r.ratio))
             if optimize and target == best and not reparam:
                 r2 = bench(str(path), name=model, target=target, runs=args.runs, quiet=True,
@@ -190,10 +235,10 @@ def main() -> int:
             if avx2_too and target == "x86-64-v3":
                 ms, theirs, ratio, gflops, spread, best_ratio = bench_avx2(path, model,
                                                                            args.runs)
-                rows.append(f"| {model} | {target} | all | AVX2 only (--onnxruntime-isa avx2) "
-                            f"| {ms:.2f} | {theirs:.2f} | {ratio:.3f} | {spread} | "
-                            f"{best_ratio} | {gflops:.1f} | "
-                            f"{gflops / machine_peak:.1%} | {gflops / peaks[target][0]:.1%} |")
+                peaks.measure(target)
+                rows.append((f"| {model} | {target} | all | AVX2 only (--onnxruntime-isa "
+                             f"avx2) | {ms:.2f} | {theirs:.2f} | {ratio:.3f} | {spread} | "
+                             f"{best_ratio}", gflops, target, True))
                 bars.append((model, f"{target} vs onnxruntime AVX2 only", ratio))
                 print(f"bench: {model} {label} vs onnxruntime avx2 ratio={ratio:.3f}", flush=True)
             if r.kernels:
@@ -203,10 +248,8 @@ def main() -> int:
                             "| kernel | calls | ms | share | GFLOP/s | of target's ISA peak |\n"
                             "|---|---|---|---|---|---|")
                 for k in r.kernels[:5]:
-                    tops.append(f"| {k.label} | {k.calls} | {k.seconds * 1e3:.2f} | "
-                                f"{k.seconds / total:.1%} | {k.gflops:.1f} | "
-                                f"{k.gflops / peaks[target][0]:.1%} |")
-            peak_lines = "\n".join(f"- {t} ({isa}): {p:.1f} GFLOP/s" for t, (p, isa) in peaks.items())
+                    tops.append((f"| {k.label} | {k.calls} | {k.seconds * 1e3:.2f} | "
+                                 f"{k.seconds / total:.1%}", k.gflops, target, False))
             (OUT / "BENCH.md").write_text(
                 "# mobilec vs onnxruntime, single thread\n\n"
                 f"Machine: {machine()}.\n\n"
@@ -216,11 +259,12 @@ def main() -> int:
                 "adds time: ARCHITECTURE.md, 'Speed measurement'). GFLOP/s counts the multiply-adds of "
                 "convolutions, matmuls and attention (2 flops each) over mobilec's median "
                 "latency. Peak: one core running independent FMA chains "
-                "(runtime/tools/peak_fma.c), measured in this run. onnxruntime kernels: "
+                "(runtime/tools/peak_fma.c), measured at the start and after each model's "
+                "rounds on its target; shares are of the median. onnxruntime kernels: "
                 "'as installed' picks them by this CPU (AVX-512 where it has it, whatever "
                 "mobilec's target); 'AVX2 only' is a copy of it that sees no AVX-512 state "
                 "(compiler/ort_isa.py) -- what a CPU of the x86-64-v3 level would run:\n\n"
-                f"{peak_lines}\n\n" + "\n".join(rows) + "\n\n"
+                f"{peaks.lines()}\n\n" + render(rows, peaks) + "\n\n"
                 "## Two threads\n\n"
                 "The generated code on two threads of runtime/threadpool's pool "
                 "(<name>_run_parallel) beside onnxruntime with two intra-op threads, "
@@ -240,7 +284,7 @@ def main() -> int:
                 f"task below which a kernel stays on fewer threads: about half the "
                 f"break-even work.\n\n" + cut_summary + "\n\n" + "\n".join(cut) + "\n\n"
                 "## Five most expensive kernels per model and target (profiling build)\n"
-                + "\n".join(tops) + "\n\n![ratios](ratios.png)\n\n"
+                + render(tops, peaks) + "\n\n![ratios](ratios.png)\n\n"
                 "## aarch64: the NEON micro-kernels in llvm-mca's models (not measured)\n\n"
                 "No ARM core here to time them: each NEON micro-kernel's hottest inner loop "
                 "(the innermost loop with the most FMLAs, from the assembly of the aarch64 "
