@@ -188,10 +188,11 @@ def main() -> int:
     arm_counts = "\n".join(counts)
     configs = [("generic", False), ("generic", True)] + [(t, True) for t in x86]
     avx2_too = "x86-64-v3" in x86 and "x86-64-v4" in x86
-    rows: list[str | Row] = ["| model | target | passes | onnxruntime kernels | mobilec ms | onnxruntime ms | "
-            "ratio | ratio's range over rounds | ratio of fastest rounds | GFLOP/s | "
-            "of machine peak | of target's ISA peak |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows: list[str | Row] = [
+        "| model | target | passes | onnxruntime kernels | mobilec ms | onnxruntime ms | "
+        "ratio | ratio's range over rounds | ratio of fastest rounds | GFLOP/s | "
+        "of machine peak | of target's ISA peak |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     tops: list[str | Row] = []
     bars: list[tuple[str, str, float]] = []
     best = (x86 or ["generic"])[-1]
