@@ -15,6 +15,7 @@ import numpy as np
 from .ort_isa import load as load_onnxruntime
 from .pipeline import Compiled, compile_file
 from .errors import MobilecError
+from .ir import Graph, Node
 from .profile import KernelTime, by_label, total_macs
 from .targets import host_arch, is_foreign, resolve
 from .verify import build_driver, make_inputs, onnxruntime_session, run_driver, times_ms
@@ -80,7 +81,8 @@ class BenchResult:
 def bench(model: str, *, name: str = "model", target: str = "generic", runs: int = 5,
           threads: int = 1, input_shapes: dict[str, tuple[int, ...]] | None = None,
           quiet: bool = False, weights: str = "auto", optimize: bool = True,
-          profile: bool = False, onnxruntime_isa: str = "native") -> BenchResult:
+          profile: bool = False, profile_shapes: bool = False,
+          onnxruntime_isa: str = "native") -> BenchResult:
     """Median latency in ms of (mobilec, onnxruntime), single input, `runs` rounds.
 
     Each round runs the generated program once (two inferences, the first a warm-up whose
@@ -94,7 +96,8 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
     one thread (one_thread_ms, speedup: the speed-up from times taken side by side, as
     the machine's load drifts). With `profile`,
     a separate build timing every kernel call (-DMOBILEC_PROFILE) then runs `runs`
-    inferences after a warm-up; its per-kernel times are summed per kernel label.
+    inferences after a warm-up; its per-kernel times are summed per kernel label (with
+    `profile_shapes`, per label and the call's input and output shapes).
     `onnxruntime_isa` "avx2" times onnxruntime without its AVX-512 kernels (ort_isa)."""
     tgt = resolve(target)
     if is_foreign(tgt):
@@ -139,8 +142,8 @@ def bench(model: str, *, name: str = "model", target: str = "generic", runs: int
                          statistics.median(theirs), total_macs(g.nodes), onnxruntime_isa,
                          mobilec_rounds=ours, onnxruntime_rounds=theirs,
                          one_thread_ms=statistics.median(single) if single else None)
-    if profile:
-        result.kernels = profile_kernels(compiled, xs, runs, quiet, threads)
+    if profile or profile_shapes:
+        result.kernels = profile_kernels(compiled, xs, runs, quiet, threads, profile_shapes)
         print_profile(result)
     print(f"mobilec: {name} target={compiled.target}{'' if optimize else ' no-optimize'} "
           f"onnxruntime_isa={onnxruntime_isa} threads={threads} runs={runs} "
@@ -180,8 +183,16 @@ def machine() -> str:
     return f"{cpu}; caches per core: {', '.join(caches) or 'not reported'}"
 
 
+def shapes_of(g: Graph, node: Node) -> str:
+    """A call's first input's and its output's shapes, e.g. '1x320x16x16->1x960x16x16'."""
+    def dims(name: str) -> str:
+        return "x".join(str(d) for d in g.t(name).shape)
+    return f"{dims(node.inputs[0]) if node.inputs else '-'}->{dims(node.outputs[0])}"
+
+
 def profile_kernels(compiled: Compiled, xs: list[np.ndarray], runs: int,
-                    quiet: bool, threads: int = 1) -> list[KernelTime]:
+                    quiet: bool, threads: int = 1,
+                    shapes: bool = False) -> list[KernelTime]:
     """Seconds per kernel label, from a -DMOBILEC_PROFILE build (mean over `runs`) run
     on `threads` threads (each call's wall time). With threads, three such processes and
     each call's median of them: one process's mean moves by a third between processes
@@ -198,12 +209,13 @@ def profile_kernels(compiled: Compiled, xs: list[np.ndarray], runs: int,
             per_process.append([float(ln.split()[2]) for ln in lines
                                 if ln.startswith("profile ")])
     seconds = [statistics.median(call) for call in zip(*per_process)]
-    return by_label(g.nodes, seconds)
+    return by_label(g.nodes, seconds, (lambda n: shapes_of(g, n)) if shapes else None)
 
 
 def print_profile(result: BenchResult) -> None:
     total = sum(k.seconds for k in result.kernels) or 1.0
-    print(f"{'kernel':<28} {'calls':>5} {'ms':>8} {'share':>6} {'GFLOP/s':>8}")
+    width = max([28] + [len(k.label) for k in result.kernels])
+    print(f"{'kernel':<{width}} {'calls':>5} {'ms':>8} {'share':>6} {'GFLOP/s':>8}")
     for k in result.kernels:
-        print(f"{k.label:<28} {k.calls:>5} {k.seconds * 1e3:>8.2f} {k.seconds / total:>6.1%} "
-              f"{k.gflops:>8.1f}")
+        print(f"{k.label:<{width}} {k.calls:>5} {k.seconds * 1e3:>8.2f} "
+              f"{k.seconds / total:>6.1%} {k.gflops:>8.1f}")

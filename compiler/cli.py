@@ -168,6 +168,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--profile", action="store_true",
                    help="also build a profiling version (-DMOBILEC_PROFILE) and print the time, "
                         "share and GFLOP/s of each kind of kernel call")
+    b.add_argument("--profile-shapes", action="store_true",
+                   help="as --profile, one row per kind of kernel call and its input and "
+                        "output shapes (which shapes of a kernel are slow)")
     return p
 
 
@@ -271,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             bench(args.model, name=name, target=args.target, runs=args.runs,
                   threads=args.threads, input_shapes=shapes, quiet=args.quiet,
                   weights=args.weights, optimize=args.optimize, profile=args.profile,
-                  onnxruntime_isa=args.onnxruntime_isa)
+                  profile_shapes=args.profile_shapes, onnxruntime_isa=args.onnxruntime_isa)
             return 0
         if args.command == "diff":
             from .diff import diff

@@ -4,6 +4,7 @@ time shares and GFLOP/s."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from .ir import Node
 from .kernels import spec
@@ -31,15 +32,16 @@ class KernelTime:
         return 2 * self.macs / self.seconds / 1e9 if self.seconds > 0 else 0.0
 
 
-def by_label(nodes: list[Node], seconds: list[float]) -> list[KernelTime]:
+def by_label(nodes: list[Node], seconds: list[float],
+             detail: Callable[[Node], str] | None = None) -> list[KernelTime]:
     """Per-call seconds (in the order of the kernel calls) summed per label, most
-    expensive first."""
+    expensive first; with `detail`, per label and detail(node) (e.g. its shapes)."""
     calls = [n for n in nodes if n.op != "alias"]
     if len(calls) != len(seconds):
         raise ValueError(f"{len(seconds)} profile entries for {len(calls)} kernel calls")
     out: dict[str, KernelTime] = {}
     for node, s in zip(calls, seconds):
-        label = kernel_label(node)
+        label = kernel_label(node) + (f" {detail(node)}" if detail else "")
         kt = out.setdefault(label, KernelTime(label, 0, 0.0, 0))
         kt.calls += 1
         kt.seconds += s

@@ -201,6 +201,28 @@ def test_bench_profile_names_every_kernel(tmp_path: Path) -> None:
     assert lines[-1].startswith("bench: m ")
 
 
+def test_bench_profile_shapes_splits_a_kernel_by_shape(tmp_path: Path) -> None:
+    """--profile-shapes: one row per kind of kernel call and shapes; two Tanh calls on
+    different shapes (a Reshape between them, an alias, has no row) are two rows."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 48])
+    shape = helper.make_tensor("s", TensorProto.INT64, [2], [1, 48])
+    g = helper.make_graph([helper.make_node("Tanh", ["x"], ["t"]),
+                           helper.make_node("Reshape", ["t", "s"], ["r"]),
+                           helper.make_node("Tanh", ["r"], ["y"])], "g", [x], [y], [shape])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.save(m, str(tmp_path / "m.onnx"))
+    proc = mobilec("bench", str(tmp_path / "m.onnx"), "--runs", "1", "-q", "--profile-shapes")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    head = next(i for i, ln in enumerate(lines) if ln.startswith("kernel "))
+    rows = sorted(ln.split()[:4] for ln in lines[head + 1:]
+                  if not ln.startswith(("bench:", "mobilec:")))
+    assert rows == [["unary", "tanh", "1x3x4x4->1x3x4x4", "1"],
+                    ["unary", "tanh", "1x48->1x48", "1"]], rows
+
+
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="x86 only")
 def test_bench_against_onnxruntime_without_avx512(tmp_path: Path) -> None:
     m = small_model(tmp_path / "m.onnx", op="Tanh")
