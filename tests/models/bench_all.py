@@ -29,6 +29,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -104,9 +105,13 @@ class Peaks:
     VM one measurement moves by a fifth with the minute (79-98 GFLOP/s over one run on a
     Zen 3), so shares of peak are taken of the median of all measurements so far."""
 
-    def __init__(self, targets: list[str]) -> None:
-        from compiler.peak import peak_gflops
-        self._measure = peak_gflops
+    def __init__(self, targets: list[str],
+                 measure: Callable[[str], tuple[float, str]] | None = None) -> None:
+        """measure(target) -> (GFLOP/s, ISA name); compiler.peak's by default."""
+        if measure is None:
+            from compiler.peak import peak_gflops
+            measure = peak_gflops
+        self._measure = measure
         self.isa: dict[str, str] = {}
         self.samples: dict[str, list[float]] = {t: [] for t in targets}
         for t in targets:
@@ -125,7 +130,8 @@ class Peaks:
 
     def lines(self) -> str:
         return "\n".join(f"- {t} ({self.isa[t]}): median {self.of(t):.1f} GFLOP/s, "
-                         f"{min(v):.1f}-{max(v):.1f} over {len(v)} measurements"
+                         f"{min(v):.1f}-{max(v):.1f} over {len(v)} "
+                         f"measurement{'' if len(v) == 1 else 's'}"
                          for t, v in self.samples.items())
 
 
