@@ -1,6 +1,7 @@
-"""tests/models/bench_all.py's bookkeeping of the peaks (make bench itself takes an hour:
-its tables are for people). Shares of peak are of the median of every measurement so far,
-taken when the table is written, not of the measurement beside the row."""
+"""tests/models/bench_all.py's bookkeeping of the peaks (make bench itself takes half an
+hour or more: its tables are for people). Shares of peak are of the median of every
+measurement so far, taken when the table is written, not of the measurement beside the
+row."""
 from __future__ import annotations
 
 import sys
