@@ -15,7 +15,6 @@ import numpy as np
 from .ort_isa import load as load_onnxruntime
 from .pipeline import Compiled, compile_file
 from .errors import MobilecError
-from .ir import Graph, Node
 from .profile import KernelTime, by_label, total_macs
 from .targets import host_arch, is_foreign, resolve
 from .verify import build_driver, make_inputs, onnxruntime_session, run_driver, times_ms
@@ -183,17 +182,11 @@ def machine() -> str:
     return f"{cpu}; caches per core: {', '.join(caches) or 'not reported'}"
 
 
-def shapes_of(g: Graph, node: Node) -> str:
-    """A call's first input's and its output's shapes, e.g. '1x320x16x16->1x960x16x16'."""
-    def dims(name: str) -> str:
-        return "x".join(str(d) for d in g.t(name).shape)
-    return f"{dims(node.inputs[0]) if node.inputs else '-'}->{dims(node.outputs[0])}"
-
-
 def profile_kernels(compiled: Compiled, xs: list[np.ndarray], runs: int,
                     quiet: bool, threads: int = 1,
                     shapes: bool = False) -> list[KernelTime]:
-    """Seconds per kernel label, from a -DMOBILEC_PROFILE build (mean over `runs`) run
+    """Seconds per kernel label (per label and shapes with `shapes`), from a
+    -DMOBILEC_PROFILE build (mean over `runs`) run
     on `threads` threads (each call's wall time). With threads, three such processes and
     each call's median of them: one process's mean moves by a third between processes
     on this shared machine."""
@@ -209,7 +202,7 @@ def profile_kernels(compiled: Compiled, xs: list[np.ndarray], runs: int,
             per_process.append([float(ln.split()[2]) for ln in lines
                                 if ln.startswith("profile ")])
     seconds = [statistics.median(call) for call in zip(*per_process)]
-    return by_label(g.nodes, seconds, (lambda n: shapes_of(g, n)) if shapes else None)
+    return by_label(g.nodes, seconds, g if shapes else None)
 
 
 def print_profile(result: BenchResult) -> None:

@@ -4,9 +4,8 @@ time shares and GFLOP/s."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
-from .ir import Node
+from .ir import Graph, Node
 from .kernels import spec
 
 
@@ -32,16 +31,23 @@ class KernelTime:
         return 2 * self.macs / self.seconds / 1e9 if self.seconds > 0 else 0.0
 
 
+def call_shapes(graph: Graph, node: Node) -> str:
+    """A call's first input's and its output's shapes, e.g. '1x320x16x16->1x960x16x16'."""
+    def dims(name: str) -> str:
+        return "x".join(map(str, graph.t(name).shape)) or "scalar"
+    return f"{dims(node.inputs[0]) if node.inputs else '-'}->{dims(node.outputs[0])}"
+
+
 def by_label(nodes: list[Node], seconds: list[float],
-             detail: Callable[[Node], str] | None = None) -> list[KernelTime]:
+             graph: Graph | None = None) -> list[KernelTime]:
     """Per-call seconds (in the order of the kernel calls) summed per label, most
-    expensive first; with `detail`, per label and detail(node) (e.g. its shapes)."""
+    expensive first; given the graph, per label and the call's shapes (call_shapes)."""
     calls = [n for n in nodes if n.op != "alias"]
     if len(calls) != len(seconds):
         raise ValueError(f"{len(seconds)} profile entries for {len(calls)} kernel calls")
     out: dict[str, KernelTime] = {}
     for node, s in zip(calls, seconds):
-        label = kernel_label(node) + (f" {detail(node)}" if detail else "")
+        label = kernel_label(node) + (f" {call_shapes(graph, node)}" if graph else "")
         kt = out.setdefault(label, KernelTime(label, 0, 0.0, 0))
         kt.calls += 1
         kt.seconds += s
