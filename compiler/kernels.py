@@ -24,6 +24,7 @@ DWCONV_MAX_TAPS = 256  # MCR_DWCONV_MAX_TAPS
 DWCONV_TILE_MAX = 128  # MCR_DWCONV_TILE_MAX (runtime/src/config.h)
 GEMM_BAND_PIXELS = 512  # BAND_PIXELS in conv_gemm.c
 DWCONV_NHWC_GROUP = 16  # GROUP in dwconv_nhwc.c
+DWCONV_NHWC_RING_FLOATS = 6144  # RING_FLOATS in dwconv_nhwc.c
 DWCONV_NHWC_BIG_INPUT = 1 << 19  # BIG_INPUT in dwconv_nhwc.c
 GEMM_NHWC_BAND = 128  # BAND in conv_gemm_nhwc.c
 ATTN_ROWS = 256  # ATTN_ROWS in attention.c
@@ -39,10 +40,15 @@ def dwconv_scratch_floats(oh: int, ow: int, kh: int, kw: int, sh: int, sw: int) 
 
 def dwconv_nhwc_scratch_floats(k: int, h: int, wd: int, c: int, ow: int, kh: int, kw: int,
                                sw: int) -> int:
-    """mcr_dwconv2d_nhwc_scratch_floats: a ring of kh + 1 padded rows of a channel group."""
-    group = k if k <= DWCONV_NHWC_GROUP or h * wd * c > DWCONV_NHWC_BIG_INPUT \
-        else DWCONV_NHWC_GROUP
-    return (kh + 1) * ((ow - 1) * sw + kw) * group
+    """mcr_dwconv2d_nhwc_scratch_floats: a ring of kh + 1 padded rows of a channel group
+    (group() in dwconv_nhwc.c)."""
+    wp = (ow - 1) * sw + kw
+    if k <= DWCONV_NHWC_GROUP or h * wd * c > DWCONV_NHWC_BIG_INPUT:
+        group = k
+    else:
+        group = min(k, max(DWCONV_NHWC_GROUP, DWCONV_NHWC_RING_FLOATS // (kh * wp)
+                           // DWCONV_NHWC_GROUP * DWCONV_NHWC_GROUP))
+    return (kh + 1) * wp * group
 
 
 def conv_gemm_nhwc_scratch_floats(c: int, kh: int, kw: int) -> int:
@@ -76,12 +82,13 @@ def _act(a: Attrs) -> str:
 def _dw_label(n: Node) -> str:
     a = n.attrs
     mult = f" x{a['mult']}" if a["mult"] > 1 else ""
-    return f"{n.op} {a['kh']}x{a['kw']}/{a['sh']}{mult}"
+    return f"{n.op} {a['kh']}x{a['kw']}/{a['sh']}{mult}{_act(a)}"
 
 
 def _gemm_conv_label(n: Node) -> str:
     a = n.attrs
-    return f"{n.op} {a['kh']}x{a['kw']}/{a['sh']}{' grouped' if a['groups'] > 1 else ''}"
+    grouped = " grouped" if a["groups"] > 1 else ""
+    return f"{n.op} {a['kh']}x{a['kw']}/{a['sh']}{grouped}{_act(a)}"
 
 
 def _matmul_packed_label(n: Node) -> str:

@@ -2,7 +2,7 @@
  * x is [n][h][wd][c], y [n][oh][ow][c*mult], w [kh][kw][c*mult] (packed so at compile
  * time); dilation 1, any kernel size, stride and padding.
  *
- * The output is computed in groups of GROUP channels, each over the whole image. Each
+ * The output is computed in groups of channels (group() below), each over the whole image. Each
  * output row needs kh input rows: for the group's channels, those are kept in a ring of kh
  * zero-padded rows in the scratch, each input row copied in once: row slot (iy mod kh),
  * columns t = ix + pl for t < wp = (ow-1)*sw + kw, the channels repeated `mult` times
@@ -20,25 +20,36 @@
 #include "mcr.h"
 #include "parallel.h"
 
-/* Channels per pass over the image. One group's ring of kh rows (kh x wp x GROUP floats:
- * 31 KB for 7x7 on a 64-wide plane) stays in L1 from one output row to the next, where
- * the ring of all channels did not (125 KB for 64 channels). But each group reads the
- * whole input again: above BIG_INPUT floats (2 MB, twice L2 here) one group takes all
- * channels (MCi's stem depthwise, 4 MB in). Measured alone, AVX-512: 7x7 on 64x64x64
- * 129 -> 170 GFLOP/s, 7x7/2 x2 on 32x32x128 57 -> 65, 3x3 on 8x8x1024 29 -> 41; AVX2:
- * 7x7/2 x2 on 16x16x256 19 -> 32, 3x3 on 8x8x1024 18 -> 41. */
+/* Channels per pass over the image: as many multiples of GROUP (one AVX-512 vector) as
+ * keep the pass's ring of kh input rows (kh x wp x group floats) within RING_FLOATS (24 KB,
+ * half of a 48 KB L1d and within a 32 KB one beside the weights and output row), so the
+ * ring stays in L1 from one output row to the next, where the ring of all channels did
+ * not (125 KB for 7x7 on 64 channels of a 64-wide plane). But each pass reads the whole
+ * input again: above BIG_INPUT floats (2 MB) one pass takes all channels (MCi's stem
+ * depthwise, 4 MB in). Measured alone, AVX-512 (Zen 5, beside the fixed 16 channels a
+ * pass it replaces): 3x3 on 8x8x640 0.60 of the time, on 16x16x320 0.71-0.73, on
+ * 32x32x160 0.87-0.92; 7x7 on 8x8x640 0.83, on 16x16x320 0.93; level where the ring of 16
+ * is already 24 KB (7x7 on 32x32 and 64x64 planes). With 16 a pass, a quarter of the time
+ * (perf, 3x3 on 32x32x160) went to the ring's copy: a 64-byte load per pixel at the
+ * stride of all channels; a wider pass copies longer pieces, fewer times per row. The 16
+ * a pass, against all channels in one: 7x7 on 64x64x64 129 -> 170 GFLOP/s, 3x3 on
+ * 8x8x1024 29 -> 41 (AVX-512); AVX2 7x7/2 x2 on 16x16x256 19 -> 32. */
 #define GROUP 16
+#define RING_FLOATS 6144
 #define BIG_INPUT (1L << 19)
 
-static long group(long k, long h, long wd, long c)
+static long group(long k, long h, long wd, long c, long kh, long wp)
 {
-    return k <= GROUP || h * wd * c > BIG_INPUT ? k : GROUP;
+    if (k <= GROUP || h * wd * c > BIG_INPUT) return k;
+    const long g = RING_FLOATS / (kh * wp) / GROUP * GROUP;
+    return g < GROUP ? GROUP : g < k ? g : k;
 }
 
 long mcr_dwconv2d_nhwc_scratch_floats(long k, long h, long wd, long c, long ow, long kh,
                                       long kw, long sw)
 {
-    return (kh + 1) * ((ow - 1) * sw + kw) * group(k, h, wd, c);
+    const long wp = (ow - 1) * sw + kw;
+    return (kh + 1) * wp * group(k, h, wd, c, kh, wp);
 }
 
 /* Padded copy of output channels [g0, g0 + kc) of input row xrow ([wd][c]) into dst
@@ -51,16 +62,25 @@ static void fill_row(float *dst, const float *xrow, long wd, long c, long mult, 
     memset(dst, 0, (size_t)(t0 * kc) * sizeof(float));
     const float *xp = xrow + (t0 - pl) * c;
     float *dp = dst + t0 * kc;
-    /* Loops the compiler vectorizes, with a constant trip count for a full group (a
-     * memcpy call, or a loop of unknown length, per pixel costs more than the copy). */
+    /* Loops the compiler vectorizes, with a constant trip count for each vector of a group
+     * (a memcpy call, or a loop of unknown length, per pixel costs more than the copy); a
+     * group of one vector without the loop over vectors (2-4% faster, 3x3 on 64x64x80). */
     if (mult == 1 && kc == c) {
         memcpy(dp, xp, (size_t)((t1 - t0) * c) * sizeof(float));
     } else if (mult == 1 && kc == GROUP) {
         for (long t = t0; t < t1; t++, xp += c, dp += GROUP)
             for (long j = 0; j < GROUP; j++) dp[j] = xp[g0 + j];
+    } else if (mult == 1 && kc % GROUP == 0) {
+        for (long t = t0; t < t1; t++, xp += c, dp += kc)
+            for (long q = 0; q < kc; q += GROUP)
+                for (long j = 0; j < GROUP; j++) dp[q + j] = xp[g0 + q + j];
     } else if (mult == 2 && kc == GROUP) { /* MCi's downsampling convs */
         for (long t = t0; t < t1; t++, xp += c, dp += GROUP)
             for (long j = 0; j < GROUP; j++) dp[j] = xp[(g0 + j) >> 1];
+    } else if (mult == 2 && kc % GROUP == 0) {
+        for (long t = t0; t < t1; t++, xp += c, dp += kc)
+            for (long q = 0; q < kc; q += GROUP)
+                for (long j = 0; j < GROUP; j++) dp[q + j] = xp[(g0 + q + j) >> 1];
     } else if (mult == 2) {
         for (long t = t0; t < t1; t++, xp += c, dp += kc)
             for (long j = 0; j < kc; j++) dp[j] = xp[(g0 + j) >> 1];
@@ -177,10 +197,11 @@ void mcr_dwconv2d_nhwc_f32(const float *x, const float *w, const float *bias, fl
                            long pl, const struct mcr_epilogue *ep,
                            const struct mcr_threads *th)
 {
-    const long k = c * mult, gmax = group(k, h, wd, c), groups = (k + gmax - 1) / gmax;
+    const long k = c * mult, wp = (ow - 1) * sw + kw, gmax = group(k, h, wd, c, kh, wp);
+    const long groups = (k + gmax - 1) / gmax;
     const double work = (double)n * oh * ow * k * kh * kw;
     struct dw_job j = {x, w, bias, y, scratch, ep, th, n, c, h, wd, mult, oh, ow, kh, kw,
-                       sh, sw, pt, pl, k, (ow - 1) * sw + kw, gmax, groups, 1, 1};
+                       sh, sw, pt, pl, k, wp, gmax, groups, 1, 1};
     /* Fewer (image, group) units than threads (the stem's one group over a large image):
      * chunks of rows, each refilling its ring's first rows. */
     j.tasks = mcr_tasks(th, n * groups * oh, work, MCR_TASK_MIN_MACS);

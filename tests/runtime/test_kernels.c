@@ -261,9 +261,15 @@ static void test_conv2d(void **state)
     conv_case(1, 3, 5, 6, 3, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 3, 1);     /* kernel > plane */
     conv_case(1, 2, 9, 9, 2, 3, 2, 3, 2, 0, 2, 1, 0, 1, 1, 2, 1);     /* odd stride, asym */
     conv_case(1, 2, 1, 1, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1);     /* 1x1 image */
-    /* More channels than one channels-last group (16): groups and a last partial one. */
-    conv_case(1, 37, 6, 9, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 37, 1);  /* 3 groups, 5 left */
-    conv_case(2, 20, 9, 11, 40, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 20, 0); /* x2, stride 2 */
+    /* More channels than one channels-last group: as many vectors of 16 a group as keep its
+     * ring of input rows within 6144 floats (dwconv_nhwc.c). 3x3 on a 64-wide plane (ring
+     * rows of 66) and 7x7/2 x2 with 12 output columns (rows of 29) take 16 a group: 16, 16
+     * and 5 (8) left; 3x3 on a 50-wide plane (rows of 52) and 7x7/2 x2 with 10 output
+     * columns (rows of 25) take 32: 32, 32 and 8 left. */
+    conv_case(1, 37, 4, 64, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 37, 1);
+    conv_case(2, 20, 9, 24, 40, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 20, 0);
+    conv_case(1, 72, 5, 50, 72, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 72, 1);
+    conv_case(1, 36, 5, 20, 72, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 36, 1);
 }
 
 /* Every depthwise micro-kernel this build has against the formula of its contract. */
