@@ -40,7 +40,7 @@
 #define MCR_GEMM_AVX512F(X) X(mcr_gemm_f32_8x32__avx512f, mcr_gemm_f32_8x32__avx512f_rows, 8, 32)
 #define MCR_DWCONV_AVX512F(X) X(mcr_dwconv_f32_128x__avx512f, 128)
 #define MCR_DWCONV_ROWS_AVX512F(X) X(mcr_dwconv_f32_rows__avx512f)
-#define MCR_DWCONV_NHWC_AVX512F(X) X(mcr_dwconv_nhwc_f32_8x16__avx512f)
+#define MCR_DWCONV_NHWC_AVX512F(X) X(mcr_dwconv_nhwc_f32_16x16__avx512f)
 #else
 #define MCR_GEMM_AVX512F(X)
 #define MCR_DWCONV_AVX512F(X)
@@ -87,7 +87,7 @@
 #define MCR_DWCONV_UKERNEL mcr_dwconv_f32_128x__avx512f
 #define MCR_DWCONV_TILE 128
 #define MCR_DWCONV_ROWS mcr_dwconv_f32_rows__avx512f
-#define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_8x16__avx512f
+#define MCR_DWCONV_NHWC_UKERNEL mcr_dwconv_nhwc_f32_16x16__avx512f
 #define MCR_TASK_MIN_MACS (1L << 16)
 #define MCR_TASK_MIN_ELEMENTS (1L << 12)
 

@@ -27,7 +27,7 @@ typedef void (*mcr_dwconv_nhwc_ukernel)(MCR_DWCONV_NHWC_ARGS);
 /* The variants (config.h says which ISA has which, and which one the target uses). */
 void mcr_dwconv_nhwc_f32_4x8__scalar(MCR_DWCONV_NHWC_ARGS);
 void mcr_dwconv_nhwc_f32_8x8__fma3(MCR_DWCONV_NHWC_ARGS);
-void mcr_dwconv_nhwc_f32_8x16__avx512f(MCR_DWCONV_NHWC_ARGS);
+void mcr_dwconv_nhwc_f32_16x16__avx512f(MCR_DWCONV_NHWC_ARGS);
 void mcr_dwconv_nhwc_f32_8x4__neon(MCR_DWCONV_NHWC_ARGS);
 
 #include "config.h"

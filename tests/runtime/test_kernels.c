@@ -474,9 +474,11 @@ static void test_dwconv_nhwc_ukernels(void **state)
                               {5, 9, 7, 7, 2, 1},  {24, 16, 1, 5, 1, 1}, {1, 3, 3, 3, 1, 0},
                               {80, 13, 3, 3, 2, 1}, {19, 14, 7, 7, 1, 1}, {8, 12, 3, 3, 1, 0},
                               {9, 6, 7, 7, 2, 0}, {16, 7, 7, 7, 1, 1}, {3, 4, 3, 3, 2, 1},
-                              {17, 5, 3, 3, 1, 1}, {32, 16, 7, 7, 1, 2}, {16, 9, 3, 3, 2, 2}};
-    /* Widths for the sliding tiles: whole tiles of 8, a last one overlapping the one
-     * before, two tiles of 4 for 4 to 7 pixels, single pixels below 4. */
+                              {17, 5, 3, 3, 1, 1}, {32, 16, 7, 7, 1, 2}, {16, 9, 3, 3, 2, 2},
+                              {21, 40, 7, 7, 1, 1}, {18, 33, 3, 3, 1, 2}, {16, 24, 7, 7, 2, 1}};
+    /* Widths for the sliding tiles: whole tiles of 16 (stride 1, AVX-512) or 8, a last one
+     * overlapping the one before, two tiles of 4 for 4 to 7 pixels, single pixels below
+     * 4. */
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
         const long *v = shapes[t];
 #define X(fn) nhwc_ukernel_case(fn, v[0], v[1], v[2], v[3], v[4], (int)v[5]);
