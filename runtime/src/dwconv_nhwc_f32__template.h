@@ -65,10 +65,17 @@ MCR_ALWAYS_INLINE void tile_slide(long np, long kwc, long swc, int masked, mcr_v
          * stops short of these trip counts). */
 #pragma GCC unroll 8
         for (long s = 0; s < kwc; s++) wv[s] = LOAD(w + (r * kwc + s) * ld + ch);
+        /* The input vectors through one pointer stepped by kc, hidden from gcc after each
+         * step: it otherwise holds every offset j*kc in a register of its own and spills
+         * them to the stack, reloading one per input vector (18 in a 16-pixel 3x3 row).
+         * Per call alone (Zen 5): 3x3 0.70-0.89 of the time, 7x7 0.88-0.94 under AVX-512,
+         * 0.78-0.84 and 0.86-0.98 under AVX2. */
+        const float *xp = row;
 #pragma GCC unroll 32
-        for (long j = 0; j < (np - 1) * swc + kwc; j++) {
-            mcr_v xv = LOAD(row + j * kc);
+        for (long j = 0; j < (np - 1) * swc + kwc; j++, xp += kc) {
+            mcr_v xv = LOAD(xp);
             V_KEEP(xv); /* one load, not one folded into each FMA */
+            __asm__("" : "+r"(xp));
 #pragma GCC unroll 16
             for (long i = 0; i < np; i++) {
                 const long s = j - i * swc;
