@@ -74,13 +74,16 @@ static void fill_row(float *dst, const float *xrow, long wd, long c, long mult, 
         for (long t = t0; t < t1; t++, xp += c, dp += kc)
             for (long q = 0; q < kc; q += GROUP)
                 for (long j = 0; j < GROUP; j++) dp[q + j] = xp[g0 + q + j];
-    } else if (mult == 2 && kc == GROUP) { /* MCi's downsampling convs */
-        for (long t = t0; t < t1; t++, xp += c, dp += GROUP)
-            for (long j = 0; j < GROUP; j++) dp[j] = xp[(g0 + j) >> 1];
     } else if (mult == 2 && kc % GROUP == 0) {
+        /* MCi's downsampling convs (g0 is even): each input channel written twice from one
+         * index, not each output channel reading channel (g0 + q + j) >> 1 -- 0.83-0.90 of
+         * the time per call (7x7/2 x2 on MCi's planes, AVX-512 and AVX2). */
         for (long t = t0; t < t1; t++, xp += c, dp += kc)
             for (long q = 0; q < kc; q += GROUP)
-                for (long j = 0; j < GROUP; j++) dp[q + j] = xp[(g0 + q + j) >> 1];
+                for (long j = 0; j < GROUP / 2; j++) {
+                    dp[q + 2 * j] = xp[(g0 + q) / 2 + j];
+                    dp[q + 2 * j + 1] = xp[(g0 + q) / 2 + j];
+                }
     } else if (mult == 2) {
         for (long t = t0; t < t1; t++, xp += c, dp += kc)
             for (long j = 0; j < kc; j++) dp[j] = xp[(g0 + j) >> 1];
