@@ -2,9 +2,9 @@
  * x is [n][h][wd][c], y [n][oh][ow][c*mult], w [kh][kw][c*mult] (packed so at compile
  * time); dilation 1, any kernel size, stride and padding.
  *
- * The output is computed in groups of channels (group() below), each over the whole image. Each
- * output row needs kh input rows: for the group's channels, those are kept in a ring of kh
- * zero-padded rows in the scratch, each input row copied in once: row slot (iy mod kh),
+ * The output is computed in groups of channels (group() below), each over the whole
+ * image. Each output row needs kh input rows: for the group's channels, those are kept in a
+ * ring of kh zero-padded rows in the scratch, each input row copied in once: slot (iy mod kh),
  * columns t = ix + pl for t < wp = (ow-1)*sw + kw, the channels repeated `mult` times
  * (output channel oc reads input channel oc / mult), so that the micro-kernel
  * (dwconv_nhwc_ukernel.h) reads every tap as one unit-stride vector of channels and needs

@@ -11,7 +11,7 @@
  * AVX2 has. A variant with 32 registers defines NHWC_WIDE_TILE 16: stride-1 rows of 16
  * pixels or more slide tiles of 16 (16 + 7 + 1 = 24 zmm), twice the independent chains and
  * each input vector feeding up to 7 FMAs twice as often per weight load (AVX-512 on Zen 5,
- * per call alone: 7x7 on MCi's 16-, 32- and 64-wide planes 0.91 of the time, 3x3 0.92-0.98;
+ * per call alone: 7x7 on MCi's 16-, 32- and 64-wide planes 0.91 of the time, 3x3 0.92-0.99;
  * stride 2 level, so it keeps tiles of 8). The last channels (kc % VN) go through masked
  * loads and stores; full vectors through plain ones (a masked load is slower, and NEON has
  * none). */
