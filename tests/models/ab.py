@@ -11,8 +11,11 @@ tens of seconds at a time (ARCHITECTURE.md, "Speed measurement"), so two program
 one after the other, even alternating, differ by more than most changes do; alternating
 single inferences inside one process puts both through the same drift.
 
-Usage: python tests/models/ab.py OLD_TREE NEW_TREE MODEL.onnx [--target T] [--rounds R]
-(a tree: a checkout of mobilec, e.g. `git worktree add /tmp/old HEAD~1`).
+Usage: python tests/models/ab.py OLD_TREE NEW_TREE MODEL.onnx [--model-b MODEL_B.onnx]
+       [--target T] [--rounds R]
+(a tree: a checkout of mobilec, e.g. `git worktree add /tmp/old HEAD~1`). With --model-b, B
+runs that export instead (same inputs and outputs), e.g. a train-form export against its
+reparameterized form through one tree; max|B-A| then compares two models' outputs.
 """
 from __future__ import annotations
 
@@ -118,6 +121,15 @@ def build(tree: Path, model: Path, target: str, out: Path) -> tuple[Path, str]:
     return lib, (out / "ab_model.h").read_text()
 
 
+def interface(header: str) -> tuple[list[str], list[str], dict[str, int]]:
+    """A generated header's inputs, outputs and their sizes in floats."""
+    ins = re.findall(r"^ \* input  (\w+):", header, re.M)
+    outs = re.findall(r"^ \* output (\w+):", header, re.M)
+    size = {n: int(m.group(1)) for n in ins + outs
+            if (m := re.search(rf"#define AB_{n.upper()}_SIZE (\d+)", header))}
+    return ins, outs, size
+
+
 def ratio(new: float, old: float) -> str:
     """new / old to four places, or "-" when old timed as 0 (a tiny model's inference)."""
     return f"{new / old:.4f}" if old > 0 else "-"
@@ -128,6 +140,7 @@ def main() -> int:
     ap.add_argument("old", type=Path, help="tree A (a mobilec checkout)")
     ap.add_argument("new", type=Path, help="tree B")
     ap.add_argument("model", type=Path, help="the .onnx file")
+    ap.add_argument("--model-b", type=Path, help="B's .onnx file, when not the same as A's")
     ap.add_argument("--target", default="native")
     ap.add_argument("--rounds", type=int, default=21, help="inferences of each (default 21)")
     args = ap.parse_args()
@@ -137,16 +150,13 @@ def main() -> int:
         raise SystemExit(f"ab: this machine cannot run {args.target} code")
     with tempfile.TemporaryDirectory(prefix="mobilec-ab-") as tmp:
         d = Path(tmp)
-        (a, header), (b, header_b) = (build(t.resolve(), args.model.resolve(), args.target,
-                                            d / tag) for t, tag in ((args.old, "a"),
-                                                                    (args.new, "b")))
-        ins = re.findall(r"^ \* input  (\w+):", header, re.M)
-        outs = re.findall(r"^ \* output (\w+):", header, re.M)
-        if (ins, outs) != (re.findall(r"^ \* input  (\w+):", header_b, re.M),
-                           re.findall(r"^ \* output (\w+):", header_b, re.M)):
-            raise SystemExit("ab: the two trees' programs take different inputs or outputs")
-        size = {n: int(re.search(rf"#define AB_{n.upper()}_SIZE (\d+)", header).group(1))
-                for n in ins + outs}
+        model_b = args.model_b or args.model
+        (a, header), (b, header_b) = (build(t.resolve(), m.resolve(), args.target, d / tag)
+                                      for t, m, tag in ((args.old, args.model, "a"),
+                                                        (args.new, model_b, "b")))
+        ins, outs, size = interface(header)
+        if interface(header_b) != (ins, outs, size):
+            raise SystemExit("ab: the two programs take different inputs or outputs")
         arena = max(int(re.search(r"#define AB_ARENA_BYTES (\d+)", h).group(1))
                     for h in (header, header_b))
         rng = np.random.default_rng(0)
@@ -169,7 +179,8 @@ def main() -> int:
         if proc.returncode != 0:
             raise SystemExit(f"ab: the harness failed (exit {proc.returncode}): {proc.stderr}")
         med_a, min_a, med_b, min_b, diff = (float(x) for x in proc.stdout.split())
-    print(f"ab: {args.model.name} {args.target}, {args.rounds} inferences each: "
+    names = args.model.name + (f" / {model_b.name}" if args.model_b else "")
+    print(f"ab: {names} {args.target}, {args.rounds} inferences each: "
           f"A median {med_a:.4g} ms fastest {min_a:.4g} | B median {med_b:.4g} ms fastest "
           f"{min_b:.4g} | B/A median {ratio(med_b, med_a)} fastest {ratio(min_b, min_a)} | "
           f"max|B-A| {diff:.3g}")

@@ -34,6 +34,43 @@ def test_ab_same_tree_two_inputs(tmp_path: Path) -> None:
                         r"max\|B-A\| 0", line), line
 
 
+def one_op_model(path: Path, op: str, shape: list[int]) -> Path:
+    """A model y = op(x, x) on a tensor of `shape`."""
+    g = helper.make_graph([helper.make_node(op, ["x", "x"], ["y"])], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    onnx.save(m, str(path))
+    return path
+
+
+def test_ab_model_b_runs_another_export(tmp_path: Path) -> None:
+    """--model-b: B runs its own export, so max|B-A| is the two models' difference: x + x
+    against x * x on inputs that are not all 0 or 2."""
+    a = one_op_model(tmp_path / "add.onnx", "Add", [1, 4, 3, 3])
+    b = one_op_model(tmp_path / "mul.onnx", "Mul", [1, 4, 3, 3])
+    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "models" / "ab.py"), str(ROOT),
+                           str(ROOT), str(a), "--model-b", str(b), "--target", "generic",
+                           "--rounds", "2"], text=True, capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+    line = proc.stdout.strip().splitlines()[-1]
+    assert line.startswith("ab: add.onnx / mul.onnx generic, 2 inferences each: "), line
+    diff = float(line.rsplit("max|B-A| ", 1)[1])
+    assert diff > 0.1, line
+
+
+def test_ab_model_b_of_another_shape_is_refused(tmp_path: Path) -> None:
+    a = one_op_model(tmp_path / "a.onnx", "Add", [1, 4, 3, 3])
+    b = one_op_model(tmp_path / "b.onnx", "Add", [1, 4, 3, 4])
+    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "models" / "ab.py"), str(ROOT),
+                           str(ROOT), str(a), "--model-b", str(b), "--target", "generic",
+                           "--rounds", "1"], text=True, capture_output=True)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == "ab: the two programs take different inputs or outputs", \
+        proc.stderr
+
+
 def test_ab_names_a_folder_that_is_no_tree(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, str(ROOT / "tests" / "models" / "ab.py"),
                            str(tmp_path), str(ROOT), str(tmp_path / "m.onnx")],
