@@ -25,7 +25,9 @@
 #define MCR_DWCONV_NHWC_SCALAR(X) X(mcr_dwconv_nhwc_f32_4x8__scalar)
 
 #if defined(__AVX2__) && defined(__FMA__)
-#define MCR_GEMM_FMA3(X) X(mcr_gemm_f32_3x32__fma3, mcr_gemm_f32_3x32__fma3_rows, 3, 32)
+#define MCR_GEMM_FMA3(X)                                          \
+    X(mcr_gemm_f32_3x32__fma3, mcr_gemm_f32_3x32__fma3_rows, 3, 32) \
+    X(mcr_gemm_f32_3x16__fma3, mcr_gemm_f32_3x16__fma3_rows, 3, 16)
 #define MCR_DWCONV_FMA3(X) X(mcr_dwconv_f32_64x__fma3, 64)
 #define MCR_DWCONV_ROWS_FMA3(X) X(mcr_dwconv_f32_rows__fma3)
 #define MCR_DWCONV_NHWC_FMA3(X) X(mcr_dwconv_nhwc_f32_8x8__fma3)
@@ -37,7 +39,9 @@
 #endif
 
 #if defined(__AVX512F__)
-#define MCR_GEMM_AVX512F(X) X(mcr_gemm_f32_8x32__avx512f, mcr_gemm_f32_8x32__avx512f_rows, 8, 32)
+#define MCR_GEMM_AVX512F(X)                                               \
+    X(mcr_gemm_f32_8x32__avx512f, mcr_gemm_f32_8x32__avx512f_rows, 8, 32) \
+    X(mcr_gemm_f32_8x16__avx512f, mcr_gemm_f32_8x16__avx512f_rows, 8, 16)
 #define MCR_DWCONV_AVX512F(X) X(mcr_dwconv_f32_128x__avx512f, 128)
 #define MCR_DWCONV_ROWS_AVX512F(X) X(mcr_dwconv_f32_rows__avx512f)
 #define MCR_DWCONV_NHWC_AVX512F(X) X(mcr_dwconv_nhwc_f32_16x16__avx512f)
@@ -81,6 +85,7 @@
 #define MCR_VEC_HEADER "vec_avx512f.h" /* for the runtime's other vector code */
 #define MCR_GEMM_UKERNEL mcr_gemm_f32_8x32__avx512f
 #define MCR_GEMM_UKERNEL_ROWS mcr_gemm_f32_8x32__avx512f_rows
+#define MCR_GEMM_UKERNEL_HALF_ROWS mcr_gemm_f32_8x16__avx512f_rows /* edges <= NR / 2 */
 #define MCR_GEMM_MR 8
 #define MCR_GEMM_NR 32
 #define MCR_GEMM_KC 64 /* rows of b per packed block: gemm.c says why */
@@ -97,6 +102,7 @@
 #define MCR_VEC_HEADER "vec_fma3.h"
 #define MCR_GEMM_UKERNEL mcr_gemm_f32_3x32__fma3
 #define MCR_GEMM_UKERNEL_ROWS mcr_gemm_f32_3x32__fma3_rows
+#define MCR_GEMM_UKERNEL_HALF_ROWS mcr_gemm_f32_3x16__fma3_rows /* edges <= NR / 2 */
 #define MCR_GEMM_MR 3
 #define MCR_GEMM_NR 32
 #define MCR_GEMM_KC 64
@@ -114,6 +120,7 @@
 #define MCR_VEC_HEADER "vec_neon.h"
 #define MCR_GEMM_UKERNEL mcr_gemm_f32_6x16__neon
 #define MCR_GEMM_UKERNEL_ROWS mcr_gemm_f32_6x16__neon_rows
+/* no half-width edge kernel: the encoders' channel counts are multiples of 16 */
 #define MCR_GEMM_MR 6
 #define MCR_GEMM_NR 16
 #define MCR_GEMM_KC 64

@@ -13,7 +13,8 @@
  * it on the next ones, and the epilogue runs on a tile right after its last block, so
  * that when k fits one block (most 1x1 convolutions here) c is written once. Edge tiles
  * (fewer than MR rows or NR columns) go through small zero-padded copies so that the
- * same micro-kernel computes them. b may also come in panels (mcr.h, MCR_PANEL), packed
+ * same micro-kernel computes them; with pre-packed b, an edge of at most NR / 2 columns
+ * takes a half-width micro-kernel (config.h), in place when it is exactly NR / 2. b may also come in panels (mcr.h, MCR_PANEL), packed
  * at compile time (or by attention, per head): then nothing is packed here, and with a
  * rows form of the micro-kernel the loops turn (gemm_slabs): each tile takes a slab of
  * 1024 rows of k in one call. */
@@ -93,6 +94,8 @@ static void tile_epilogue(const struct mcr_epilogue *ep, float *ctile, long ldc,
 {
     if (cols == NR) {
         mcr_epilogue_rows(ep, ctile, ldc, rows, NR, offset);
+    } else if (cols == NR / 2) { /* a half-width edge (MCi2's 80 and 240 channels) */
+        mcr_epilogue_rows(ep, ctile, ldc, rows, NR / 2, offset);
     } else {
         mcr_epilogue_rows(ep, ctile, ldc, rows, cols, offset);
     }
@@ -110,8 +113,22 @@ static void tile_epilogue(const struct mcr_epilogue *ep, float *ctile, long ldc,
  * NEON). Measured here (AMD EPYC, 1 MB L2), model against model: level with all of k at
  * once; slabs of 256 were 2% slower on MCi4 (AVX-512). Each tile prefetches its share of
  * the next slab as it goes (the weights come from memory). The last rows take the rows
- * form in place; edge columns go through a zero-padded copy. */
+ * form in place; edge columns go through a zero-padded copy, or, NR / 2 wide, straight
+ * into c through the half-width kernel. */
 #define SLAB (16 * MCR_GEMM_CHUNK)
+
+/* The micro-kernel of an edge tile jn < NR columns wide: the half-width one when the edge
+ * fits it, so that no zero column of the padded panel is computed (a 16-column edge of a
+ * 32-column panel: half the 8x32's multiply-adds would be on zeros). */
+static mcr_gemm_rows_ukernel edge_ukernel(long jn)
+{
+#if defined(MCR_GEMM_UKERNEL_HALF_ROWS)
+    if (jn <= NR / 2) return MCR_GEMM_UKERNEL_HALF_ROWS;
+#else
+    (void)jn;
+#endif
+    return MCR_GEMM_UKERNEL_ROWS;
+}
 static void gemm_slabs(const float *a, long lda, const float *b, float *c, long ldc, long m,
                        long k, long n, const float *row_bias, const float *col_bias,
                        const struct mcr_epilogue *ep, long ep_offset)
@@ -152,11 +169,17 @@ static void gemm_slabs(const float *a, long lda, const float *b, float *c, long 
                 } else if (jn == NR) {
                     MCR_GEMM_UKERNEL_ROWS(in, kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL,
                                           ctile, ldc, rb, cb, acc, pf, pf_rows);
+#if defined(MCR_GEMM_UKERNEL_HALF_ROWS)
+                } else if (jn == NR / 2) { /* a half-width edge: its own kernel, in place */
+                    MCR_GEMM_UKERNEL_HALF_ROWS(in, kc, a + i0 * lda + p0, lda, bslab,
+                                               MCR_GEMM_PANEL, ctile, ldc, rb, cb, acc, pf,
+                                               pf_rows);
+#endif
                 } else { /* edge columns: through a zero-padded copy of the tile */
                     /* else the kernel writes the copy's rows whole */
                     if (acc) edge_tile_in(ct, ctile, ldc, in, in, jn);
-                    MCR_GEMM_UKERNEL_ROWS(in, kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, ct,
-                                          NR, rb, cb, acc, pf, pf_rows);
+                    edge_ukernel(jn)(in, kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, ct,
+                                     NR, rb, cb, acc, pf, pf_rows);
                     for (long r = 0; r < in; r++) copy_cols(ctile + r * ldc, ct + r * NR, jn);
                 }
                 if (last) tile_epilogue(ep, ctile, ldc, in, jn, ep_offset + (ctile - c));

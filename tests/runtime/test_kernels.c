@@ -521,9 +521,12 @@ static void test_matmul(void **state)
     (void)state;
     /* (m, k, n): scalars, edges only, full 4x16, 3x32, 6x16 and 8x32 tiles with edges, k over
      * one packed block (64 or 256 rows, by ISA) so that sums run across blocks, and k over
-     * two slabs of pre-packed b (gemm.c, 1024 rows) ending in a short one. */
+     * two slabs of pre-packed b (gemm.c, 1024 rows) ending in a short one; pre-packed b's
+     * edges of 16 columns (the half-width kernel in place), under 16 (through a copy) and
+     * over 16 (the full-width kernel through a copy). */
     const long shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {17, 33, 19}, {64, 48, 31}, {24, 40, 67},
-                              {13, 300, 40}, {9, 530, 33}, {11, 2100, 35}};
+                              {13, 300, 40}, {9, 530, 33}, {11, 2100, 35}, {10, 70, 48},
+                              {19, 1100, 80}, {5, 9, 56}};
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
         const long m = shapes[t][0], k = shapes[t][1], n = shapes[t][2];
         const long lda = k + 3, ldb = n + 2, ldc = n + 1; /* leading dims wider than rows */
@@ -564,8 +567,9 @@ static void test_matmul(void **state)
                 assert_memory_equal(ct, c, (size_t)(m * ldc) * sizeof(float));
                 threaded_free(&t);
             }
-            free(bpk), free(ct);
-            /* With GELU, the epilogue of every ConvMlp (whole tiles take their own path). */
+            free(ct);
+            /* With GELU, the epilogue of every ConvMlp (whole tiles and half-width edges of
+             * pre-packed b take their own paths). */
             double *gelu_ref = malloc((size_t)(m * ldc) * sizeof(double));
             for (long i = 0; i < m * ldc; i++) { /* columns past n stay as they were */
                 const double x = ref[i];
@@ -574,7 +578,10 @@ static void test_matmul(void **state)
             const struct mcr_epilogue gelu = {MCR_GELU_ERF, 0.0f, 0.0f, NULL};
             mcr_matmul_f32(a, b, use_bias ? bias : NULL, c, m, k, n, lda, ldb, ldc, &gelu);
             assert_close(c, gelu_ref, m * ldc, 1e-5, 1e-5);
-            free(gelu_ref);
+            mcr_matmul_packed_f32(a, bpk, use_bias ? bias : NULL, c, m, k, n, lda, ldc, &gelu,
+                                  NULL);
+            assert_close(c, gelu_ref, m * ldc, 1e-5, 1e-5);
+            free(gelu_ref), free(bpk);
             /* With an epilogue: relu, then a residual laid out like c. */
             float *res = randv(m * ldc);
             for (long i = 0; i < m; i++)
