@@ -13,11 +13,11 @@
  * it on the next ones, and the epilogue runs on a tile right after its last block, so
  * that when k fits one block (most 1x1 convolutions here) c is written once. Edge tiles
  * (fewer than MR rows or NR columns) go through small zero-padded copies so that the
- * same micro-kernel computes them; with pre-packed b, an edge of at most NR / 2 columns
- * takes a half-width micro-kernel (config.h), in place when it is exactly NR / 2. b may also come in panels (mcr.h, MCR_PANEL), packed
+ * same micro-kernel computes them. b may also come in panels (mcr.h, MCR_PANEL), packed
  * at compile time (or by attention, per head): then nothing is packed here, and with a
  * rows form of the micro-kernel the loops turn (gemm_slabs): each tile takes a slab of
- * 1024 rows of k in one call. */
+ * 1024 rows of k in one call, and an edge of at most NR / 2 columns takes a half-width
+ * micro-kernel (config.h), in place when it is exactly NR / 2. */
 #include <stdint.h>
 #include <string.h>
 
