@@ -117,18 +117,24 @@ static void tile_epilogue(const struct mcr_epilogue *ep, float *ctile, long ldc,
  * into c through the half-width kernel. */
 #define SLAB (16 * MCR_GEMM_CHUNK)
 
-/* The micro-kernel of an edge tile jn < NR columns wide: the half-width one when the edge
- * fits it, so that no zero column of the padded panel is computed (a 16-column edge of a
- * 32-column panel: half the 8x32's multiply-adds would be on zeros). */
-static mcr_gemm_rows_ukernel edge_ukernel(long jn)
+/* The rows-form micro-kernel for a tile of jn <= NR columns, and the columns it writes
+ * (*width): the half-width one when jn fits it, so that no zero column of the padded
+ * panel is computed (a 16-column edge of a 32-column panel: half the 8x32's multiply-adds
+ * would be on zeros), else the full-width one. */
+static mcr_gemm_rows_ukernel cols_ukernel(long jn, long *width)
 {
 #if defined(MCR_GEMM_UKERNEL_HALF_ROWS)
-    if (jn <= NR / 2) return MCR_GEMM_UKERNEL_HALF_ROWS;
+    if (jn <= NR / 2) {
+        *width = NR / 2;
+        return MCR_GEMM_UKERNEL_HALF_ROWS;
+    }
 #else
     (void)jn;
 #endif
+    *width = NR;
     return MCR_GEMM_UKERNEL_ROWS;
 }
+
 static void gemm_slabs(const float *a, long lda, const float *b, float *c, long ldc, long m,
                        long k, long n, const float *row_bias, const float *col_bias,
                        const struct mcr_epilogue *ep, long ep_offset)
@@ -166,21 +172,19 @@ static void gemm_slabs(const float *a, long lda, const float *b, float *c, long 
                 if (jn == NR && in == MR) {
                     MCR_GEMM_UKERNEL(kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, ctile, ldc,
                                      rb, cb, acc, pf, pf_rows);
-                } else if (jn == NR) {
-                    MCR_GEMM_UKERNEL_ROWS(in, kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL,
-                                          ctile, ldc, rb, cb, acc, pf, pf_rows);
-#if defined(MCR_GEMM_UKERNEL_HALF_ROWS)
-                } else if (jn == NR / 2) { /* a half-width edge: its own kernel, in place */
-                    MCR_GEMM_UKERNEL_HALF_ROWS(in, kc, a + i0 * lda + p0, lda, bslab,
-                                               MCR_GEMM_PANEL, ctile, ldc, rb, cb, acc, pf,
-                                               pf_rows);
-#endif
-                } else { /* edge columns: through a zero-padded copy of the tile */
-                    /* else the kernel writes the copy's rows whole */
-                    if (acc) edge_tile_in(ct, ctile, ldc, in, in, jn);
-                    edge_ukernel(jn)(in, kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, ct,
-                                     NR, rb, cb, acc, pf, pf_rows);
-                    for (long r = 0; r < in; r++) copy_cols(ctile + r * ldc, ct + r * NR, jn);
+                } else {
+                    long width;
+                    const mcr_gemm_rows_ukernel fn = cols_ukernel(jn, &width);
+                    if (jn == width) { /* the last rows, or a half-width edge: in place */
+                        fn(in, kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, ctile, ldc,
+                           rb, cb, acc, pf, pf_rows);
+                    } else { /* edge columns: through a zero-padded copy of the tile */
+                        /* else the kernel writes the copy's rows whole */
+                        if (acc) edge_tile_in(ct, ctile, ldc, in, in, jn);
+                        fn(in, kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, ct, NR, rb,
+                           cb, acc, pf, pf_rows);
+                        for (long r = 0; r < in; r++) copy_cols(ctile + r * ldc, ct + r * NR, jn);
+                    }
                 }
                 if (last) tile_epilogue(ep, ctile, ldc, in, jn, ep_offset + (ctile - c));
             }
