@@ -6,12 +6,14 @@
  * per layer (1.8 ms of 143 at one thread). Per head, k and v are packed once into the
  * GEMM's panel layout (mcr.h, MCR_PANEL) -- from any strides, so the GEMM never packs
  * them again -- then for each tile of up to ATTN_ROWS query rows: scores = q_tile . kᵀ
- * into the scratch, softmax of each score row in place, out_tile = scores . v.
+ * into the scratch, softmax of each score row in place (its division left to the
+ * output row), out_tile = scores . v.
  *
  * The scores' rows are padded to whole panels and the q . kᵀ product runs over whole
- * micro-kernel tiles of columns (kᵀ's padding is zero): ViT-B/16's 197 keys would
- * otherwise end in a 5-column edge tile, computed through copies. The padding columns
- * are never read. A tile of 256 rows holds ViT-B/16's 197 queries (measured: tiles of 64
+ * micro-kernel tiles of columns, or a half-width one where the target has a half-width
+ * kernel (kᵀ's padding is zero): ViT-B/16's 197 keys would otherwise end in a 5-column
+ * edge tile, computed through copies; padded to 208 (not 224) they end in a 16-column
+ * tile computed in place by the 8x16 (gemm.c). The padding columns are never read. A tile of 256 rows holds ViT-B/16's 197 queries (measured: tiles of 64
  * rows 1.07 ms per layer, 256 rows 0.90 ms, from fewer packings of k and v), and its
  * scores (197 x 224 floats, 176 KB) stay in L2 between the two products; longer
  * sequences never hold the whole [m][n] matrix. */
@@ -25,6 +27,11 @@
 #define ATTN_ROWS 256
 #define PANEL MCR_GEMM_PANEL
 #define NR MCR_GEMM_NR
+#if defined(MCR_GEMM_UKERNEL_HALF_ROWS)
+#define SCORE_COLS (NR / 2) /* q . kᵀ's columns come in whole tiles of this width */
+#else
+#define SCORE_COLS NR
+#endif
 
 static long round_up(long x, long to) { return (x + to - 1) / to * to; }
 
@@ -58,17 +65,21 @@ static void pack_panels(const float *x, long rs, long cs, long rows, long cols, 
     }
 }
 
-/* softmax(scale * x) of the first n elements of each row (ld apart), in place. For scale
- * >= 0 the scaling goes into exp's argument (mcr_softmax_row) instead of a pass of its
- * own. */
-static void scaled_softmax(float *s, long rows, long n, long ld, float scale)
+/* softmax(scale * x) of the first n elements of each row (ld apart), in place, but for
+ * its division: each row is left as exp(scale * x - max) and 1 / its sum goes into
+ * inv[row], for the output row to be multiplied by -- dv products a row instead of n, and
+ * the row's sum, a chain of latencies (the lanes' tree, double, a division), no longer
+ * holds up a pass over the row (measured: ViT-B/16's attention, 197 x 197 scores, AMD
+ * EPYC Zen 5, AVX-512: softmax was 18% of the time, half of it those two). For scale >= 0
+ * the scaling goes into exp's argument (mcr_exp_sum_row) instead of a pass of its own. */
+static void scaled_softmax(float *s, long rows, long n, long ld, float scale, float *inv)
 {
     for (long r = 0; r < rows; r++, s += ld) {
         if (scale < 0.0f) {
             for (long j = 0; j < n; j++) s[j] *= scale;
-            mcr_softmax_f32(s, s, 1, n, NULL);
+            inv[r] = (float)(1.0 / mcr_exp_sum_row(s, s, n, 1.0f));
         } else {
-            mcr_softmax_row(s, s, n, scale);
+            inv[r] = (float)(1.0 / mcr_exp_sum_row(s, s, n, scale));
         }
     }
 }
@@ -103,10 +114,17 @@ static void attention_task(void *ctx, long t)
         for (long i0 = 0; i0 < m; i0 += ATTN_ROWS) {
             const long rows = m - i0 < ATTN_ROWS ? m - i0 : ATTN_ROWS;
             mcr_gemm_panels_f32(qb + i0 * j->qs[2], j->qs[2], kp, 0, scores, ld, rows, d,
-                                round_up(n, NR), NULL, NULL, NULL, 0, MCR_GEMM_B_PANELS);
-            scaled_softmax(scores, rows, n, ld, j->scale);
-            mcr_gemm_panels_f32(scores, ld, vp, 0, ob + i0 * j->os[2], j->os[2], rows, n, dv,
-                                NULL, NULL, NULL, 0, MCR_GEMM_B_PANELS);
+                                round_up(n, SCORE_COLS), NULL, NULL, NULL, 0,
+                                MCR_GEMM_B_PANELS);
+            float inv[ATTN_ROWS];
+            scaled_softmax(scores, rows, n, ld, j->scale, inv);
+            float *ot = ob + i0 * j->os[2];
+            mcr_gemm_panels_f32(scores, ld, vp, 0, ot, j->os[2], rows, n, dv, NULL, NULL, NULL,
+                                0, MCR_GEMM_B_PANELS);
+            for (long r = 0; r < rows; r++) {
+                float *o = ot + r * j->os[2];
+                for (long c = 0; c < dv; c++) o[c] *= inv[r];
+            }
         }
     }
 }

@@ -43,6 +43,8 @@ static inline mcr_vmask v_mask(long n)
 /* The lanes off the mask read as 0 and are not touched in memory. */
 static inline mcr_v v_load_part(const float *p, mcr_vmask m) { return _mm512_maskz_loadu_ps(m, p); }
 static inline void v_store_part(float *p, mcr_vmask m, mcr_v v) { _mm512_mask_storeu_ps(p, m, v); }
+/* v's lanes on the mask, 0 off it. */
+static inline mcr_v v_and_mask(mcr_v v, mcr_vmask m) { return _mm512_maskz_mov_ps(m, v); }
 
 /* Keeps v in a register: else gcc folds a load into each of the FMAs that use it, and the
  * loads, not the FMAs, bound the speed. */

@@ -52,6 +52,13 @@ static inline void v_store_part(float *p, mcr_vmask m, mcr_v v)
     vst1q_f32(t, v);
     memcpy(p, t, (size_t)m * sizeof(float));
 }
+/* v's lanes on the mask (the first m), 0 off it. */
+static inline mcr_v v_and_mask(mcr_v v, mcr_vmask m)
+{
+    const uint32_t iota[4] = {0, 1, 2, 3};
+    const uint32x4_t on = vcltq_u32(vld1q_u32(iota), vdupq_n_u32((uint32_t)m));
+    return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(v), on));
+}
 
 #define V_KEEP(v) __asm__("" : "+w"(v))
 
