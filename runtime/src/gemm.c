@@ -15,8 +15,8 @@
  * (fewer than MR rows or NR columns) go through small zero-padded copies so that the
  * same micro-kernel computes them. b may also come in panels (mcr.h, MCR_PANEL), packed
  * at compile time (or by attention, per head): then nothing is packed here, and with a
- * rows form of the micro-kernel the loops turn (gemm_slabs): each tile takes a slab of
- * 1024 rows of k in one call, and an edge of at most NR / 2 columns takes a half-width
+ * rows form of the micro-kernel the loops turn (gemm_slabs): each tile takes a slab of up
+ * to 1024 rows of k (k cut into even slabs) in one call, and an edge of at most NR / 2 columns takes a half-width
  * micro-kernel (config.h), in place when it is exactly NR / 2. */
 #include <stdint.h>
 #include <string.h>
@@ -103,7 +103,7 @@ static void tile_epilogue(const struct mcr_epilogue *ep, float *ctile, long ldc,
 
 #if defined(MCR_GEMM_UKERNEL_ROWS)
 /* Pre-packed b: each panel of NR columns of b is one stream over k, so each tile of c
- * takes a slab of SLAB rows of it in one micro-kernel call, which sums them in chunks
+ * takes a slab of up to SLAB rows of it in one micro-kernel call, which sums them in chunks
  * (MCR_GEMM_CHUNK): the same bits as block by block (gemm_ukernel.h). A call per block of
  * KC steps spent ~8% of the kernel entering and leaving (ViT-B/16's linear layers,
  * AVX-512: 8 cycles a step, ~40 a call). The tiles after the first stream the slab from
@@ -135,6 +135,19 @@ static mcr_gemm_rows_ukernel cols_ukernel(long jn, long *width)
     return MCR_GEMM_UKERNEL_ROWS;
 }
 
+/* Rows of k per slab: k in slabs of at most SLAB rows, as even as whole chunks allow
+ * (MCi3's k = 1536 as 768 + 768, not 1024 + 512). A tile prefetches the next slab while it
+ * computes this one, so a short slab after a long one must fetch a long slab in few steps:
+ * with a few tiles per panel (MCi3's last stage, 16 rows, 38 MB of weights from memory) it
+ * asked for twice the memory's rate there and half of it elsewhere. Slab bounds on whole
+ * chunks keep the bits (gemm_ukernel.h). */
+static long even_slab(long k)
+{
+    const long slabs = (k + SLAB - 1) / SLAB;
+    const long chunks = (k + MCR_GEMM_CHUNK - 1) / MCR_GEMM_CHUNK;
+    return (chunks + slabs - 1) / slabs * MCR_GEMM_CHUNK;
+}
+
 static void gemm_slabs(const float *a, long lda, const float *b, float *c, long ldc, long m,
                        long k, long n, const float *row_bias, const float *col_bias,
                        const struct mcr_epilogue *ep, long ep_offset)
@@ -142,19 +155,20 @@ static void gemm_slabs(const float *a, long lda, const float *b, float *c, long 
     float ct[MR * NR];   /* an edge tile of c */
     float cbt[NR];       /* the panel's column bias, zero-padded to NR */
     const long tiles = (m + MR - 1) / MR;
+    const long slab = even_slab(k);
     for (long j0 = 0; j0 < n; j0 += NR) {
         const long jn = n - j0 < NR ? n - j0 : NR;
         const float *cb = panel_bias(col_bias, j0, jn, cbt);
-        for (long p0 = 0; p0 < k; p0 += SLAB) {
-            const long kc = k - p0 < SLAB ? k - p0 : SLAB;
+        for (long p0 = 0; p0 < k; p0 += slab) {
+            const long kc = k - p0 < slab ? k - p0 : slab;
             const int acc = p0 > 0, last = p0 + kc == k;
             const float *bslab = panel_at(b, k, p0, j0);
             /* the next slab: of this panel, or the next panel's first */
-            const long p0n = last ? 0 : p0 + SLAB, j0n = last ? j0 + NR : j0;
+            const long p0n = last ? 0 : p0 + slab, j0n = last ? j0 + NR : j0;
             const float *bnext = NULL;
             long kcn = 0;
             if (j0n < n) {
-                kcn = k - p0n < SLAB ? k - p0n : SLAB;
+                kcn = k - p0n < slab ? k - p0n : slab;
                 bnext = panel_at(b, k, p0n, j0n);
             }
             for (long i0 = 0; i0 < m; i0 += MR) {

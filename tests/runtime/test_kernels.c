@@ -546,6 +546,8 @@ static void test_matmul(void **state)
                 }
             mcr_matmul_f32(a, b, use_bias ? bias : NULL, c, m, k, n, lda, ldb, ldc, NULL);
             assert_close(c, ref, m * ldc, 1e-5, 1e-5);
+            float *cu = malloc((size_t)(m * ldc) * sizeof(float));
+            memcpy(cu, c, (size_t)(m * ldc) * sizeof(float));
             /* b packed as the compiler packs constant weights. */
             const long w = MCR_PANEL, panels = (n + w - 1) / w;
             float *bpk = malloc((size_t)(panels * k * w) * sizeof(float));
@@ -556,6 +558,10 @@ static void test_matmul(void **state)
             mcr_matmul_packed_f32(a, bpk, use_bias ? bias : NULL, c, m, k, n, lda, ldc, NULL,
                                   NULL);
             assert_close(c, ref, m * ldc, 1e-5, 1e-5);
+            /* The same sums in the same order as packing b here: slabs of pre-packed b
+             * (gemm.c) start on whole chunks of k. */
+            assert_memory_equal(c, cu, (size_t)(m * ldc) * sizeof(float));
+            free(cu);
             float *ct = malloc((size_t)(m * ldc) * sizeof(float));
             for (size_t i = 0; i < NTHREADS; i++) { /* split by rows or by columns */
                 struct threaded t;
