@@ -13,7 +13,8 @@
  * micro-kernel tiles of columns, or a half-width one where the target has a half-width
  * kernel (kᵀ's padding is zero): ViT-B/16's 197 keys would otherwise end in a 5-column
  * edge tile, computed through copies; padded to 208 (not 224) they end in a 16-column
- * tile computed in place by the 8x16 (gemm.c). The padding columns are never read. A tile of 256 rows holds ViT-B/16's 197 queries (measured: tiles of 64
+ * tile computed in place by the half-width kernel (gemm.c). The padding columns are
+ * never read. A tile of 256 rows holds ViT-B/16's 197 queries (measured: tiles of 64
  * rows 1.07 ms per layer, 256 rows 0.90 ms, from fewer packings of k and v), and its
  * scores (197 x 224 floats, 176 KB) stay in L2 between the two products; longer
  * sequences never hold the whole [m][n] matrix. */

@@ -16,8 +16,8 @@
  * same micro-kernel computes them. b may also come in panels (mcr.h, MCR_PANEL), packed
  * at compile time (or by attention, per head): then nothing is packed here, and with a
  * rows form of the micro-kernel the loops turn (gemm_slabs): each tile takes a slab of up
- * to 1024 rows of k (k cut into even slabs) in one call, and an edge of at most NR / 2 columns takes a half-width
- * micro-kernel (config.h), in place when it is exactly NR / 2. */
+ * to 1024 rows of k (k cut into even slabs) in one call, and an edge of at most NR / 2
+ * columns takes a half-width micro-kernel (config.h), in place when it is exactly NR / 2. */
 #include <stdint.h>
 #include <string.h>
 
@@ -103,8 +103,8 @@ static void tile_epilogue(const struct mcr_epilogue *ep, float *ctile, long ldc,
 
 #if defined(MCR_GEMM_UKERNEL_ROWS)
 /* Pre-packed b: each panel of NR columns of b is one stream over k, so each tile of c
- * takes a slab of up to SLAB rows of it in one micro-kernel call, which sums them in chunks
- * (MCR_GEMM_CHUNK): the same bits as block by block (gemm_ukernel.h). A call per block of
+ * takes a slab of up to SLAB rows of it in one micro-kernel call, which sums them in
+ * chunks (MCR_GEMM_CHUNK): the same bits as block by block (gemm_ukernel.h). A call per block of
  * KC steps spent ~8% of the kernel entering and leaving (ViT-B/16's linear layers,
  * AVX-512: 8 cycles a step, ~40 a call). The tiles after the first stream the slab from
  * L2 (128 bytes per 8 cycles, a sequential stream the hardware prefetcher follows): a slab

@@ -49,7 +49,10 @@ static inline mcr_vmask v_mask(long n)
 static inline mcr_v v_load_part(const float *p, mcr_vmask m) { return _mm256_maskload_ps(p, m); }
 static inline void v_store_part(float *p, mcr_vmask m, mcr_v v) { _mm256_maskstore_ps(p, m, v); }
 /* v's lanes on the mask, 0 off it. */
-static inline mcr_v v_and_mask(mcr_v v, mcr_vmask m) { return _mm256_and_ps(v, _mm256_castsi256_ps(m)); }
+static inline mcr_v v_and_mask(mcr_v v, mcr_vmask m)
+{
+    return _mm256_and_ps(v, _mm256_castsi256_ps(m));
+}
 
 #define V_KEEP(v) __asm__("" : "+x"(v))
 
