@@ -13,11 +13,11 @@
  * micro-kernel tiles of columns, or a half-width one where the target has a half-width
  * kernel (kᵀ's padding is zero): ViT-B/16's 197 keys would otherwise end in a 5-column
  * edge tile, computed through copies; padded to 208 (not 224) they end in a 16-column
- * tile computed in place by the half-width kernel (gemm.c). The padding columns are
- * never read. A tile of 256 rows holds ViT-B/16's 197 queries (measured: tiles of 64
- * rows 1.07 ms per layer, 256 rows 0.90 ms, from fewer packings of k and v), and its
- * scores (197 x 224 floats, 176 KB) stay in L2 between the two products; longer
- * sequences never hold the whole [m][n] matrix. */
+ * tile computed in place by the half-width kernel (gemm.h, MCR_GEMM_INPLACE_COLS). The
+ * padding columns are never read. A tile of 256 rows holds ViT-B/16's 197 queries
+ * (measured: tiles of 64 rows 1.07 ms per layer, 256 rows 0.90 ms, from fewer packings of
+ * k and v), and its scores (197 x 224 floats, 176 KB) stay in L2 between the two
+ * products; longer sequences never hold the whole [m][n] matrix. */
 #include <stddef.h>
 #include <string.h>
 
@@ -27,12 +27,6 @@
 
 #define ATTN_ROWS 256
 #define PANEL MCR_GEMM_PANEL
-#define NR MCR_GEMM_NR
-#if defined(MCR_GEMM_UKERNEL_HALF_ROWS)
-#define SCORE_COLS (NR / 2) /* q . kᵀ's columns come in whole tiles of this width */
-#else
-#define SCORE_COLS NR
-#endif
 
 static long round_up(long x, long to) { return (x + to - 1) / to * to; }
 
@@ -76,12 +70,12 @@ static void pack_panels(const float *x, long rs, long cs, long rows, long cols, 
 static void scaled_softmax(float *s, long rows, long n, long ld, float scale, float *inv)
 {
     for (long r = 0; r < rows; r++, s += ld) {
-        if (scale < 0.0f) {
+        float in_exp = scale;
+        if (scale < 0.0f) { /* then the max of scale * x is not scale * max(x) */
             for (long j = 0; j < n; j++) s[j] *= scale;
-            inv[r] = (float)(1.0 / mcr_exp_sum_row(s, s, n, 1.0f));
-        } else {
-            inv[r] = (float)(1.0 / mcr_exp_sum_row(s, s, n, scale));
+            in_exp = 1.0f;
         }
+        inv[r] = (float)(1.0 / mcr_exp_sum_row(s, s, n, in_exp));
     }
 }
 
@@ -115,7 +109,7 @@ static void attention_task(void *ctx, long t)
         for (long i0 = 0; i0 < m; i0 += ATTN_ROWS) {
             const long rows = m - i0 < ATTN_ROWS ? m - i0 : ATTN_ROWS;
             mcr_gemm_panels_f32(qb + i0 * j->qs[2], j->qs[2], kp, 0, scores, ld, rows, d,
-                                round_up(n, SCORE_COLS), NULL, NULL, NULL, 0,
+                                round_up(n, MCR_GEMM_INPLACE_COLS), NULL, NULL, NULL, 0,
                                 MCR_GEMM_B_PANELS);
             float inv[ATTN_ROWS];
             scaled_softmax(scores, rows, n, ld, j->scale, inv);

@@ -104,9 +104,9 @@ static void tile_epilogue(const struct mcr_epilogue *ep, float *ctile, long ldc,
 #if defined(MCR_GEMM_UKERNEL_ROWS)
 /* Pre-packed b: each panel of NR columns of b is one stream over k, so each tile of c
  * takes a slab of up to SLAB rows of it in one micro-kernel call, which sums them in
- * chunks (MCR_GEMM_CHUNK): the same bits as block by block (gemm_ukernel.h). A call per block of
- * KC steps spent ~8% of the kernel entering and leaving (ViT-B/16's linear layers,
- * AVX-512: 8 cycles a step, ~40 a call). The tiles after the first stream the slab from
+ * chunks (MCR_GEMM_CHUNK): the same bits as block by block (gemm_ukernel.h). A call per
+ * block of KC steps spent ~8% of the kernel entering and leaving (ViT-B/16's linear
+ * layers, AVX-512: 8 cycles a step, ~40 a call). The tiles after the first stream the slab from
  * L2 (128 bytes per 8 cycles, a sequential stream the hardware prefetcher follows): a slab
  * is 1024 x NR floats, 128 KB under AVX-512 and AVX2 and 64 KB under NEON, so that it
  * stays in any current core's L2 whatever k is (MCi4's 8192 would be a 512 KB panel under

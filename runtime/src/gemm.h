@@ -3,6 +3,7 @@
 #ifndef MCR_GEMM_H
 #define MCR_GEMM_H
 
+#include "config.h"
 #include "mcr.h"
 
 /* c[i][j] = bias + sum_p a[i][p] * b[p][j] for i < m, j < n, p < k, where bias is
@@ -16,6 +17,16 @@ void mcr_gemm_f32(const float *a, long lda, const float *b, long ldb, float *c, 
 /* b in panels (mcr.h, MCR_PANEL); every micro-kernel's NR divides the width. */
 #define MCR_GEMM_PANEL MCR_PANEL
 enum { MCR_GEMM_B_PANELS = 1 };
+
+/* With b in panels, c's columns in whole multiples of this are computed in place, with no
+ * zero-padded copy of an edge tile (gemm.c): NR, or NR / 2 where the target has a
+ * half-width micro-kernel. A caller free to pad c's rows (attention's scores) rounds its
+ * columns up to it. */
+#if defined(MCR_GEMM_UKERNEL_HALF_ROWS)
+#define MCR_GEMM_INPLACE_COLS (MCR_GEMM_NR / 2)
+#else
+#define MCR_GEMM_INPLACE_COLS MCR_GEMM_NR
+#endif
 
 /* mcr_gemm_f32 with b in panels when flags has MCR_GEMM_B_PANELS (ldb then unused). */
 void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, float *c,
