@@ -225,7 +225,7 @@ static inline double mcr_exp_sum_row(const float *x, float *y, long n, float sca
         }
         if (i < end) { /* the row's last, partial vector: its other lanes add 0 */
             /* summed from the register: a load of what a masked store just wrote is not
-             * forwarded from the store (AMD Zen 5: 8% of ViT-B/16's softmax waited on it) */
+             * forwarded from the store (AMD Zen 5: 8% of the samples in ViT-B/16's softmax) */
             const mcr_vmask m = v_mask(end - i);
             const mcr_v e = v_exp(v_sub(v_mul(vs, v_load_part(x + i, m)), voff));
             v_store_part(y + i, m, e);
