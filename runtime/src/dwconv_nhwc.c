@@ -112,8 +112,13 @@ struct dw_job {
  * on 64x64x80 0.95-1.0; in cache level (0.95-1.08). In the models (per-call profile,
  * x86-64-v3): MCi2 reparam's and MCi3's depthwise convs 36-38 -> 28-31 ms, MCi1's level.
  * A read prefetch for the output too: a write prefetch (prefetchw) was 1.13-1.17x slower
- * with the data in cache. Always inlined: gcc takes a function that only prefetches for
- * one without side effects and drops the call. */
+ * with the data in cache. Measured again on Zen 5 and not changed: the output's prefetch
+ * alone costs under AVX-512 (per call, inputs in L2: 3x3 1.02-1.15x, 7x7 1.00-1.09x the time
+ * of the same code without it; in MCi0 reparam 3-8% of the depthwise time, 0.1 of 22 ms,
+ * within ab.py's noise) but pays under AVX2 (MCi2 reparam's 3x3 convs 1.35 -> 1.50 ms
+ * without it), so one rule stays for both; prefetching every 64-byte piece of a group
+ * wider than 16 channels, not only the first, gained nothing. Always inlined: gcc takes a
+ * function that only prefetches for one without side effects and drops the call. */
 MCR_ALWAYS_INLINE void prefetch_next_row(const struct dw_job *j, const float *xb,
                                          const long *held, const float *ynext, long g0,
                                          long oy)

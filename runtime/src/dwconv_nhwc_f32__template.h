@@ -12,9 +12,14 @@
  * pixels or more slide tiles of 16 (16 + 7 + 1 = 24 zmm), twice the independent chains and
  * each input vector feeding up to 7 FMAs twice as often per weight load (AVX-512 on Zen 5,
  * per call alone: 7x7 on MCi's 16-, 32- and 64-wide planes 0.91 of the time, 3x3 0.92-0.99;
- * stride 2 level, so it keeps tiles of 8). The last channels (kc % VN) go through masked
- * loads and stores; full vectors through plain ones (a masked load is slower, and NEON has
- * none). */
+ * stride 2 level, so it keeps tiles of 8). Not adopted: the 16-pixel tile tap by tap (each
+ * tap's 16 FMAs independent, the input vectors as their memory operands, 119 loads a row
+ * instead of 29): load-bound, 0.78-0.87 of the GFLOP/s on four of MCi's planes, level on
+ * the fifth (Zen 5). Alone in L1, the sliding 16-pixel tile runs 7x7 at 238-247 GFLOP/s
+ * and 3x3 at 189-221 (Zen 5, AVX-512, peak 276-283); in the convolution, with the ring's
+ * copy (perf: 16% of a 7x7's time, mostly its loads) and L1 misses, 155-205 and 75-120.
+ * The last channels (kc % VN) go through masked loads and stores; full vectors through
+ * plain ones (a masked load is slower, and NEON has none). */
 #include "dwconv_nhwc_ukernel.h"
 #include "internal.h"
 
