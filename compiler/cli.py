@@ -73,8 +73,8 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--no-optimize", dest="optimize", action="store_false",
                         help="skip the optimizing passes (BatchNorm folding, branch merging, "
                              "pattern recognition, epilogue fusion, row slicing, the "
-                             "channels-last layout, MLP fusion, copy composition): one kernel "
-                             "per ONNX op, NCHW")
+                             "channels-last layout, MLP fusion, conv-depthwise fusion, copy "
+                             "composition): one kernel per ONNX op, NCHW")
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
 
     c = sub.add_parser("compile", help="compile an ONNX model to <name>_model.c and .h",

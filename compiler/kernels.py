@@ -63,6 +63,13 @@ def conv_gemm_scratch_floats(c: int, oh: int, ow: int, kh: int, kw: int, groups:
     return (c // groups) * kh * kw * panels * PANEL + ow
 
 
+def conv_dw_nhwc_scratch_floats(c: int, kh: int, kw: int, k: int, ow: int, kh2: int,
+                                kw2: int, sw2: int) -> int:
+    """mcr_conv_dw_nhwc_scratch_floats: a ring of kh2 + 1 padded rows of all k channels
+    (the last one zeros), an im2col band."""
+    return (kh2 + 1) * ((ow - 1) * sw2 + kw2) * k + GEMM_NHWC_BAND * kh * kw * c
+
+
 def mlp_packed_scratch_floats(h: int) -> int:
     """mcr_mlp_packed_scratch_floats: one block of rows of the hidden tensor."""
     return max(MLP_ROW_STEP, MLP_HIDDEN_FLOATS // h // MLP_ROW_STEP * MLP_ROW_STEP) * h
@@ -89,6 +96,18 @@ def _gemm_conv_label(n: Node) -> str:
     a = n.attrs
     grouped = " grouped" if a["groups"] > 1 else ""
     return f"{n.op} {a['kh']}x{a['kw']}/{a['sh']}{grouped}{_act(a)}"
+
+
+def _conv_dw_label(n: Node) -> str:
+    # the conv's kernel, stride and activation, then the depthwise conv's
+    a = n.attrs
+    return (f"{n.op} {a['kh']}x{a['kw']}/{a['sh']}{_act({'act': a.get('act1')})}"
+            f" + {a['kh2']}x{a['kw2']}/{a['sh2']}{_act(a)}")
+
+
+def _conv_dw_macs(a: Attrs) -> int:
+    return a["n"] * a["k"] * (a["c"] * a["kh"] * a["kw"] * a["oh1"] * a["ow1"]
+                              + a["kh2"] * a["kw2"] * a["oh"] * a["ow"])
 
 
 def _matmul_packed_label(n: Node) -> str:
@@ -152,6 +171,10 @@ SPECS: dict[str, KernelSpec] = {s.op: s for s in [
                                                           a["kw"], a["groups"])),
     KernelSpec("conv2d_gemm_nhwc", macs=_gemm_conv_macs, label=_gemm_conv_label, parallel=True,
                scratch=lambda a: conv_gemm_nhwc_scratch_floats(a["c"], a["kh"], a["kw"])),
+    KernelSpec("conv_dw_nhwc", macs=_conv_dw_macs, label=_conv_dw_label, parallel=True,
+               scratch=lambda a: conv_dw_nhwc_scratch_floats(a["c"], a["kh"], a["kw"], a["k"],
+                                                             a["ow"], a["kh2"], a["kw2"],
+                                                             a["sw2"])),
     KernelSpec("matmul", macs=lambda a: len(a["offsets"]) * a["m"] * a["k"] * a["n"]),
     KernelSpec("matmul_packed", macs=lambda a: a["m"] * a["k"] * a["n"],
                label=_matmul_packed_label, parallel=True),

@@ -15,7 +15,8 @@ from .frontend import import_graph
 from .ir import Graph
 from .targets import resolve
 from .passes import (attention_views, canonicalize, compose_copies, fit_ranks, fold_batchnorm,
-                     fuse_epilogues, fuse_mlp, layout, merge_branches, recognize, slice_rows)
+                     fuse_conv_dw, fuse_epilogues, fuse_mlp, layout, merge_branches, recognize,
+                     slice_rows)
 
 Pass = Callable[[Graph], Graph]
 
@@ -34,6 +35,7 @@ LOWERED_PASSES: list[tuple[str, Pass]] = [
     ("compose_copies", compose_copies.run),
     ("attention_views", attention_views.run),
     ("fuse_mlp", fuse_mlp.run),
+    ("fuse_conv_dw", fuse_conv_dw.run),
 ]
 # Last, with or without the optimizer: the strided kernels' dimensions fit the runtime.
 FINAL_PASSES: list[tuple[str, Pass]] = [("fit_ranks", fit_ranks.run)]

@@ -116,6 +116,21 @@ void mcr_conv2d_gemm_nhwc_f32(const float *x, int x_nhwc, const float *wpacked,
                               long sh, long sw, long pt, long pl, long dh, long dw,
                               const struct mcr_epilogue *ep, const struct mcr_threads *th);
 
+/* mcr_conv2d_gemm_nhwc_f32's convolution (output k x oh1 x ow1) and its epilogue ep1 (no
+ * residual), then on its output a depthwise conv of multiplier 1 as mcr_dwconv2d_nhwc_f32
+ * (wdw [kh2][kw2][k], bias2, y [n][oh][ow][k], epilogue ep), computed by rows without
+ * writing the first's output whole: the same bits as the two calls. scratch holds
+ * mcr_conv_dw_nhwc_scratch_floats(c, kh, kw, k, ow, kh2, kw2, sw2) floats. */
+long mcr_conv_dw_nhwc_scratch_floats(long c, long kh, long kw, long k, long ow, long kh2,
+                                     long kw2, long sw2);
+void mcr_conv_dw_nhwc_f32(const float *x, int x_nhwc, const float *wpacked, const float *bias,
+                          const struct mcr_epilogue *ep1, const float *wdw, const float *bias2,
+                          const struct mcr_epilogue *ep, float *y, float *scratch, long n,
+                          long c, long h, long wd, long k, long oh1, long ow1, long kh, long kw,
+                          long sh, long sw, long pt, long pl, long dh, long dw, long oh, long ow,
+                          long kh2, long kw2, long sh2, long sw2, long pt2, long pl2,
+                          const struct mcr_threads *th);
+
 /* mcr_conv2d_f32 as GEMMs over bands of output rows (any groups, kernel, stride,
  * padding, dilation); scratch holds mcr_conv2d_gemm_scratch_floats(...) floats. */
 long mcr_conv2d_gemm_scratch_floats(long c, long oh, long ow, long kh, long kw, long groups);

@@ -1,5 +1,6 @@
-"""The compiler sizes each conv and attention kernel's scratch with the same formula as the runtime:
-check the Python copies against the C functions (a mismatch would overflow the arena)."""
+"""The compiler sizes each conv, attention and MLP kernel's scratch with the same formula as
+the runtime: check the Python copies against the C functions (a mismatch would overflow the
+arena)."""
 from __future__ import annotations
 
 import itertools
@@ -7,9 +8,10 @@ import subprocess
 from pathlib import Path
 
 from compiler.build import RUNTIME, cc, runtime_library
-from compiler.kernels import (attention_scratch_floats, conv_gemm_nhwc_scratch_floats,
-                              conv_gemm_scratch_floats, dwconv_nhwc_scratch_floats,
-                              dwconv_scratch_floats, mlp_packed_scratch_floats)
+from compiler.kernels import (attention_scratch_floats, conv_dw_nhwc_scratch_floats,
+                              conv_gemm_nhwc_scratch_floats, conv_gemm_scratch_floats,
+                              dwconv_nhwc_scratch_floats, dwconv_scratch_floats,
+                              mlp_packed_scratch_floats)
 
 SHAPES = [  # c, oh, ow, kh, kw, sh, sw, groups
     (3, 128, 128, 3, 3, 2, 2, 1), (64, 64, 64, 7, 7, 1, 1, 64), (64, 32, 32, 7, 7, 2, 2, 64),
@@ -18,6 +20,8 @@ SHAPES = [  # c, oh, ow, kh, kw, sh, sw, groups
 ]
 ATTENTION = [(197, 197, 64, 64), (64, 64, 32, 32), (5, 300, 7, 9), (300, 5, 3, 40)]  # m, n, d, dv
 HIDDEN = [1, 7, 192, 384, 768, 1024, 1025, 3072, 100000]  # mlp_packed's h
+# conv_dw_nhwc's c, kh, kw, k, ow, kh2, kw2, sw2
+CONV_DW = [(3, 3, 3, 64, 64, 3, 3, 2), (5, 2, 2, 19, 12, 7, 7, 1), (2, 1, 3, 8, 300, 3, 3, 1)]
 
 
 def test_scratch_formulas_match_the_runtime(tmp_path: Path) -> None:
@@ -33,6 +37,8 @@ def test_scratch_formulas_match_the_runtime(tmp_path: Path) -> None:
     for m, n, d, dv in ATTENTION:
         calls.append(f'printf("%ld\\n", mcr_attention_scratch_floats({m}, {n}, {d}, {dv}));')
     calls += [f'printf("%ld\\n", mcr_mlp_packed_scratch_floats({h}));' for h in HIDDEN]
+    calls += [f'printf("%ld\\n", mcr_conv_dw_nhwc_scratch_floats({", ".join(map(str, s))}));'
+              for s in CONV_DW]
     src = tmp_path / "sizes.c"
     src.write_text('#include <stdio.h>\n#include "mcr.h"\nint main(void)\n{\n'
                    + "\n".join(calls) + "\nreturn 0;\n}\n")
@@ -47,4 +53,5 @@ def test_scratch_formulas_match_the_runtime(tmp_path: Path) -> None:
         for c, oh, ow, kh, kw, sh, sw, g in SHAPES))
     want += [attention_scratch_floats(m, n, d, dv) for m, n, d, dv in ATTENTION]
     want += [mlp_packed_scratch_floats(h) for h in HIDDEN]
+    want += [conv_dw_nhwc_scratch_floats(*s) for s in CONV_DW]
     assert [int(v) for v in out] == want

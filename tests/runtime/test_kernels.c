@@ -643,6 +643,73 @@ static void test_mlp_packed(void **state)
     }
 }
 
+/* The dense conv feeding a depthwise conv, row by row: the bits of the two kernels it
+ * stands for (mcr_conv2d_gemm_nhwc_f32, then mcr_dwconv2d_nhwc_f32), on one thread and
+ * split into chunks of rows. Cases: MCi's stem on a small odd image (NCHW in, 3x3/2 then
+ * 3x3/2), an NHWC input with a channel count off the vector width under a 7x7/1 depthwise,
+ * a 2x2/2 patch conv, rows of 300 pixels (several GEMM bands a row), depthwise padding
+ * only at the top and left (its last rows and columns read no padding). */
+static void test_conv_dw_nhwc(void **state)
+{
+    (void)state;
+    /* n, c, h, w, k, x_nhwc, conv kh kw sh sw pt pl, depthwise kh2 kw2 sh2 sw2 pt2 pl2 pb2 pr2 */
+    const long cases[][20] = {
+        {1, 3, 17, 19, 24, 0, 3, 3, 2, 2, 1, 1, 3, 3, 2, 2, 1, 1, 1, 1},
+        {2, 5, 12, 12, 19, 1, 3, 3, 1, 1, 1, 1, 7, 7, 1, 1, 3, 3, 3, 3},
+        {1, 4, 16, 16, 32, 0, 2, 2, 2, 2, 0, 0, 3, 3, 2, 2, 1, 1, 1, 1},
+        {1, 2, 6, 300, 8, 1, 1, 3, 1, 1, 0, 1, 3, 3, 1, 1, 1, 1, 1, 1},
+        {1, 3, 20, 20, 17, 0, 3, 3, 2, 2, 1, 1, 3, 3, 2, 2, 1, 1, 0, 0},
+    };
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        const long *q = cases[t];
+        const long n = q[0], c = q[1], h = q[2], w = q[3], k = q[4], x_nhwc = q[5];
+        const long kh = q[6], kw = q[7], sh = q[8], sw = q[9], pt = q[10], pl = q[11];
+        const long kh2 = q[12], kw2 = q[13], sh2 = q[14], sw2 = q[15], pt2 = q[16], pl2 = q[17];
+        const long oh1 = (h + 2 * pt - kh) / sh + 1, ow1 = (w + 2 * pl - kw) / sw + 1;
+        const long oh = (oh1 + pt2 + q[18] - kh2) / sh2 + 1, ow = (ow1 + pl2 + q[19] - kw2) / sw2 + 1;
+        const long ny = n * oh * ow * k;
+        float *x = randv(n * c * h * w), *wk = randv(kh * kw * c * k), *b1 = randv(k);
+        float *wdw = randv(kh2 * kw2 * k), *b2 = randv(k), *res = randv(ny);
+        float *wp = pack_panels(wk, kh * kw * c, k), *mid = randv(n * oh1 * ow1 * k);
+        float *want = randv(ny), *got = randv(ny);
+        const long s1 = mcr_conv2d_gemm_nhwc_scratch_floats(c, kh, kw);
+        const long s2 = mcr_dwconv2d_nhwc_scratch_floats(k, oh1, ow1, k, ow, kh2, kw2, sw2);
+        const long sf = mcr_conv_dw_nhwc_scratch_floats(c, kh, kw, k, ow, kh2, kw2, sw2);
+        float *scratch = randv(s1 > s2 ? (s1 > sf ? s1 : sf) : (s2 > sf ? s2 : sf));
+        const struct mcr_epilogue gelu = {MCR_GELU_ERF, 0.0f, 0.0f, NULL};
+        const struct mcr_epilogue relu_res = {MCR_RELU, 0.0f, 0.0f, res};
+        for (int variant = 0; variant < 3; variant++) { /* GELU both; biases, residual; none */
+            const struct mcr_epilogue *ep1 = variant == 2 ? NULL : &gelu;
+            const struct mcr_epilogue *ep = variant == 0 ? &gelu : variant == 1 ? &relu_res : NULL;
+            const float *bb1 = variant == 2 ? NULL : b1, *bb2 = variant == 2 ? NULL : b2;
+            mcr_conv2d_gemm_nhwc_f32(x, (int)x_nhwc, wp, bb1, mid, scratch, n, c, h, w, k, oh1, ow1,
+                                     kh, kw, sh, sw, pt, pl, 1, 1, ep1, NULL);
+            mcr_dwconv2d_nhwc_f32(mid, wdw, bb2, want, scratch, n, k, oh1, ow1, 1, oh, ow, kh2,
+                                  kw2, sh2, sw2, pt2, pl2, ep, NULL);
+            /* NaN in the scratch: any float read before it is written shows */
+            for (long i = 0; i < sf; i++) scratch[i] = NAN;
+            mcr_conv_dw_nhwc_f32(x, (int)x_nhwc, wp, bb1, ep1, wdw, bb2, ep, got, scratch, n, c,
+                                 h, w, k, oh1, ow1, kh, kw, sh, sw, pt, pl, 1, 1, oh, ow, kh2, kw2,
+                                 sh2, sw2, pt2, pl2, NULL);
+            assert_memory_equal(got, want, (size_t)ny * sizeof(float));
+            for (size_t i = 0; i < NTHREADS; i++) { /* chunks of rows, each with its ring */
+                struct threaded th;
+                const struct mcr_threads *tp = threaded(&th, THREADS[i], sf);
+                for (long f = 0; f < sf; f++) scratch[f] = NAN;
+                for (long f = 0; f < (THREADS[i] - 1) * sf; f++) th.th.more[f] = NAN;
+                memset(got, 0, (size_t)ny * sizeof(float));
+                mcr_conv_dw_nhwc_f32(x, (int)x_nhwc, wp, bb1, ep1, wdw, bb2, ep, got, scratch,
+                                     n, c, h, w, k, oh1, ow1, kh, kw, sh, sw, pt, pl, 1, 1, oh,
+                                     ow, kh2, kw2, sh2, sw2, pt2, pl2, tp);
+                assert_memory_equal(got, want, (size_t)ny * sizeof(float));
+                threaded_free(&th);
+            }
+        }
+        free(x), free(wk), free(b1), free(wdw), free(b2), free(res), free(wp), free(mid);
+        free(want), free(got), free(scratch);
+    }
+}
+
 static void test_binary_broadcast(void **state)
 {
     (void)state;
@@ -1171,7 +1238,7 @@ int main(void)
         cmocka_unit_test(test_dwconv_ukernels), cmocka_unit_test(test_gemm_ukernels),
         cmocka_unit_test(test_dwconv_rows_ukernels), cmocka_unit_test(test_dwconv_nhwc_ukernels),
         cmocka_unit_test(test_matmul),
-        cmocka_unit_test(test_mlp_packed),
+        cmocka_unit_test(test_mlp_packed), cmocka_unit_test(test_conv_dw_nhwc),
         cmocka_unit_test(test_binary_broadcast), cmocka_unit_test(test_unary),
         cmocka_unit_test(test_softmax),     cmocka_unit_test(test_max),
         cmocka_unit_test(test_softmax_lengths),
