@@ -45,6 +45,17 @@ static inline mcr_v v_load_part(const float *p, mcr_vmask m) { return _mm512_mas
 static inline void v_store_part(float *p, mcr_vmask m, mcr_v v) { _mm512_mask_storeu_ps(p, m, v); }
 /* v's lanes on the mask, 0 off it. */
 static inline mcr_v v_and_mask(mcr_v v, mcr_vmask m) { return _mm512_maskz_mov_ps(m, v); }
+/* Each of the low half's lanes twice (0 0 1 1 ... 7 7), and the high half's (8 8 ... 15 15):
+ * a depthwise conv of multiplier 2 reads every input channel twice. */
+static inline mcr_v v_dup_lo(mcr_v v)
+{
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), v);
+}
+static inline mcr_v v_dup_hi(mcr_v v)
+{
+    return _mm512_permutexvar_ps(
+        _mm512_setr_epi32(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15), v);
+}
 
 /* Keeps v in a register: else gcc folds a load into each of the FMAs that use it, and the
  * loads, not the FMAs, bound the speed. */

@@ -53,6 +53,15 @@ static inline mcr_v v_and_mask(mcr_v v, mcr_vmask m)
 {
     return _mm256_and_ps(v, _mm256_castsi256_ps(m));
 }
+/* Each of the low half's lanes twice (0 0 1 1 2 2 3 3), and the high half's. */
+static inline mcr_v v_dup_lo(mcr_v v)
+{
+    return _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3));
+}
+static inline mcr_v v_dup_hi(mcr_v v)
+{
+    return _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7));
+}
 
 #define V_KEEP(v) __asm__("" : "+x"(v))
 

@@ -59,6 +59,9 @@ static inline mcr_v v_and_mask(mcr_v v, mcr_vmask m)
     const uint32x4_t on = vcltq_u32(vld1q_u32(iota), vdupq_n_u32((uint32_t)m));
     return vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(v), on));
 }
+/* Each of the low half's lanes twice (0 0 1 1), and the high half's (2 2 3 3). */
+static inline mcr_v v_dup_lo(mcr_v v) { return vzip1q_f32(v, v); }
+static inline mcr_v v_dup_hi(mcr_v v) { return vzip2q_f32(v, v); }
 
 #define V_KEEP(v) __asm__("" : "+w"(v))
 

@@ -258,6 +258,11 @@ static void test_conv2d(void **state)
     conv_case(1, 3, 9, 20, 3, 5, 3, 1, 1, 2, 1, 2, 1, 1, 1, 3, 1);    /* 2-vector blocks */
     conv_case(1, 3, 19, 23, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, 0);   /* stem dw, stride 2 */
     conv_case(1, 4, 15, 13, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 4, 1);   /* patch embed 7x7/2 x2 */
+    /* x2 onto whole groups of 16 (the vector copy of fill_row): 16 outputs (half an
+     * AVX-512 vector of inputs), 48 (one and a half), 64 (two) */
+    conv_case(1, 8, 9, 11, 16, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 8, 1);
+    conv_case(1, 24, 10, 12, 48, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 24, 1);
+    conv_case(1, 32, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32, 0);
     conv_case(1, 3, 5, 6, 3, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 3, 1);     /* kernel > plane */
     conv_case(1, 2, 9, 9, 2, 3, 2, 3, 2, 0, 2, 1, 0, 1, 1, 2, 1);     /* odd stride, asym */
     conv_case(1, 2, 1, 1, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1);     /* 1x1 image */
