@@ -49,7 +49,8 @@ static inline mcr_v v_and_mask(mcr_v v, mcr_vmask m) { return _mm512_maskz_mov_p
  * a depthwise conv of multiplier 2 reads every input channel twice. */
 static inline mcr_v v_dup_lo(mcr_v v)
 {
-    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), v);
+    return _mm512_permutexvar_ps(
+        _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7), v);
 }
 static inline mcr_v v_dup_hi(mcr_v v)
 {
