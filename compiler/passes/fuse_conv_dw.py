@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ..ir import Graph, Node
 from ..kernels import DWCONV_NHWC_BIG_INPUT, with_scratch
+from .pairs import fuse_pairs
 
 
 def fusable(graph: Graph, conv: Node, dw: Node) -> bool:
@@ -43,16 +44,4 @@ def fuse(graph: Graph, conv: Node, dw: Node) -> Node:
 
 
 def run(graph: Graph) -> Graph:
-    users = graph.consumers()
-    fused: dict[int, Node] = {}  # id of the depthwise node -> its replacement
-    dropped: set[int] = set()
-    for node in graph.nodes:
-        if node.op != "conv2d_gemm_nhwc":
-            continue
-        readers = users.get(node.outputs[0], [])
-        if len(readers) == 1 and fusable(graph, node, readers[0]):
-            fused[id(readers[0])] = fuse(graph, node, readers[0])
-            dropped.add(id(node))
-    graph.nodes = [fused.get(id(n), n) for n in graph.nodes if id(n) not in dropped]
-    graph.remove_dead()
-    return graph
+    return fuse_pairs(graph, "conv2d_gemm_nhwc", fusable, fuse)

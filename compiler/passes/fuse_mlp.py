@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..ir import Graph, Node
 from ..kernels import with_scratch
+from .pairs import fuse_pairs
 
 # Both weights, float32. Measured on MCi's shapes alone (AVX2, AMD EPYC Zen 3, 512 KB
 # L2; runtime/src/mlp.c): 96 KB of weights 0.78 of the time of two calls, 393 KB 0.90-0.94,
@@ -46,17 +47,4 @@ def fuse(graph: Graph, first: Node, second: Node) -> Node:
 
 
 def run(graph: Graph) -> Graph:
-    users = graph.consumers()
-    fused: dict[int, Node] = {}  # id of the second node -> its replacement
-    dropped: set[int] = set()
-    for node in graph.nodes:
-        if node.op != "matmul_packed" or id(node) in fused or id(node) in dropped:
-            continue
-        readers = users.get(node.outputs[0], [])
-        if len(readers) == 1 and id(readers[0]) not in fused \
-                and fusable(graph, node, readers[0]):
-            fused[id(readers[0])] = fuse(graph, node, readers[0])
-            dropped.add(id(node))
-    graph.nodes = [fused.get(id(n), n) for n in graph.nodes if id(n) not in dropped]
-    graph.remove_dead()
-    return graph
+    return fuse_pairs(graph, "matmul_packed", fusable, fuse)

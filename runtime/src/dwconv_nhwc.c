@@ -29,7 +29,8 @@
  * ring stays in L1 from one output row to the next, where the ring of all channels did
  * not (125 KB for 7x7 on 64 channels of a 64-wide plane). But each pass reads the whole
  * input again: above BIG_INPUT floats (2 MB) one pass takes all channels (MCi's stem
- * depthwise, 4 MB in). Measured alone, AVX-512 (Zen 5, beside the fixed 16 channels a
+ * depthwise, 4 MB in, before fuse_conv_dw took it into conv_gemm_nhwc.c's ring, which
+ * does the same). Measured alone, AVX-512 (Zen 5, beside the fixed 16 channels a
  * pass it replaces): 3x3 on 8x8x640 0.60 of the time, on 16x16x320 0.71-0.73, on
  * 32x32x160 0.87-0.92; 7x7 on 8x8x640 0.83, on 16x16x320 0.93; level where the ring of 16
  * is already 24 KB (7x7 on 32x32 and 64x64 planes). With 16 a pass, a quarter of the time
@@ -232,7 +233,7 @@ void mcr_dwconv2d_nhwc_f32(const float *x, const float *w, const float *bias, fl
     const double work = (double)n * oh * ow * k * kh * kw;
     struct dw_job j = {x, w, bias, y, scratch, ep, th, n, c, h, wd, mult, oh, ow, kh, kw,
                        sh, sw, pt, pl, k, wp, gmax, groups, 1, 1};
-    /* Fewer (image, group) units than threads (the stem's one group over a large image):
+    /* Fewer (image, group) units than threads (one group over a large image):
      * chunks of rows, each refilling its ring's first rows. */
     j.tasks = mcr_tasks(th, n * groups * oh, work, MCR_TASK_MIN_MACS);
     j.chunks = n * groups >= j.tasks ? 1 : (j.tasks + n * groups - 1) / (n * groups);
