@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dwconv_nhwc_ukernel.h"
+#include "dwconv_ring.h"
 #include "gemm.h"
 #include "internal.h"
 #include "parallel.h"
@@ -170,40 +171,44 @@ long mcr_conv_dw_nhwc_scratch_floats(long c, long kh, long kw, long k, long ow, 
     return (kh2 + 1) * ((ow - 1) * sw2 + kw2) * k + BAND * kh * kw * c;
 }
 
-/* Depthwise output rows [oy0, oy1) of image b, with a ring started empty (so that a
- * chunk of rows comes out as it does inside the whole image). */
+/* What fill_conv_row computes from: image xb, into padded rows whose columns [c0, c1)
+ * hold the convolution's pixels, with `cols` as the im2col scratch. */
+struct conv_fill {
+    const struct conv_dw_job *j;
+    const float *xb;
+    float *cols;
+    long c0, c1;
+};
+
+/* Row iy of the convolution's output, zero-padded for the depthwise window. */
+static void fill_conv_row(const void *ctx, float *dst, long iy)
+{
+    const struct conv_fill *f = ctx;
+    const struct conv_geom *g = &f->j->g;
+    const long k = g->k;
+    memset(dst, 0, (size_t)(f->c0 * k) * sizeof(float));
+    for (long p = f->c0; p < f->c1; p += BAND) {
+        const long np = f->c1 - p < BAND ? f->c1 - p : BAND;
+        conv_band(g, f->xb, f->j->wpacked, f->j->bias, f->j->ep1, dst + p * k, 0, f->cols,
+                  iy * g->ow + p - f->j->pl2, np);
+    }
+    memset(dst + f->c1 * k, 0, (size_t)((f->j->wp - f->c1) * k) * sizeof(float));
+}
+
+/* Depthwise output rows [oy0, oy1) of image b, with a ring started empty (dwconv_ring.h). */
 static void conv_dw_rows(const struct conv_dw_job *j, float *scratch, long b, long oy0,
                          long oy1)
 {
     const struct conv_geom *g = &j->g;
     const long k = g->k, wp = j->wp, kh2 = j->kh2;
-    float *zero = scratch + kh2 * wp * k, *cols = zero + wp * k;
-    const float *xb = j->x + b * g->c * g->h * g->wd;
-    const float *rows[MCR_DWCONV_MAX_TAPS]; /* kh2 <= kh2 * kw2 <= MCR_DWCONV_MAX_TAPS */
-    long held[MCR_DWCONV_MAX_TAPS];         /* the convolution's row in each slot, or -1 */
-    long c0, c1; /* the padded row's columns that hold the convolution's pixels */
-    mcr_inside(-j->pl2, 1, g->ow, wp, &c0, &c1);
-    for (long s = 0; s < kh2; s++) held[s] = -1;
+    const float *zero = scratch + kh2 * wp * k;
+    struct conv_fill f = {j, j->x + b * g->c * g->h * g->wd, scratch + (kh2 + 1) * wp * k, 0, 0};
+    mcr_inside(-j->pl2, 1, g->ow, wp, &f.c0, &f.c1);
+    const float *rows[MCR_DWCONV_MAX_TAPS];
+    struct mcr_dw_ring ring;
+    mcr_dw_ring_start(&ring, scratch, zero, kh2, wp * k, g->oh);
     for (long oy = oy0; oy < oy1; oy++) {
-        for (long r = 0; r < kh2; r++) {
-            const long iy = oy * j->sh2 + r - j->pt2;
-            if (iy < 0 || iy >= g->oh) {
-                rows[r] = zero;
-                continue;
-            }
-            float *dst = scratch + iy % kh2 * wp * k;
-            if (held[iy % kh2] != iy) {
-                memset(dst, 0, (size_t)(c0 * k) * sizeof(float));
-                for (long p = c0; p < c1; p += BAND) {
-                    const long np = c1 - p < BAND ? c1 - p : BAND;
-                    conv_band(g, xb, j->wpacked, j->bias, j->ep1, dst + p * k, 0, cols,
-                              iy * g->ow + p - j->pl2, np);
-                }
-                memset(dst + c1 * k, 0, (size_t)((wp - c1) * k) * sizeof(float));
-                held[iy % kh2] = iy;
-            }
-            rows[r] = dst;
-        }
+        mcr_dw_ring_window(&ring, rows, oy * j->sh2 - j->pt2, fill_conv_row, &f);
         float *yrow = j->y + ((b * j->oh + oy) * j->ow) * k;
         MCR_DWCONV_NHWC_UKERNEL(rows, kh2, j->kw2, j->sw2, j->wdw, j->bias2, yrow, j->ow, k, k);
         mcr_epilogue_f32(j->ep, yrow, (b * j->oh + oy) * j->ow * k, j->ow * k);

@@ -4,11 +4,11 @@
  *
  * The output is computed in groups of channels (group() below), each over the whole
  * image. Each output row needs kh input rows: for the group's channels, those are kept in a
- * ring of kh zero-padded rows in the scratch, each input row copied in once: slot (iy mod kh),
- * columns t = ix + pl for t < wp = (ow-1)*sw + kw, the channels repeated `mult` times
- * (output channel oc reads input channel oc / mult), so that the micro-kernel
- * (dwconv_nhwc_ukernel.h) reads every tap as one unit-stride vector of channels and needs
- * no border tests. Rows above and below the image point at one zero row.
+ * ring of kh zero-padded rows in the scratch (dwconv_ring.h), each input row copied in
+ * once: slot (iy mod kh), columns t = ix + pl for t < wp = (ow-1)*sw + kw, the channels
+ * repeated `mult` times (output channel oc reads input channel oc / mult), so that the
+ * micro-kernel (dwconv_nhwc_ukernel.h) reads every tap as one unit-stride vector of
+ * channels and needs no border tests. Rows above and below the image point at one zero row.
  *
  * Why channels-last here: the late stages' planes are 16x16 and 8x8 -- a row is one
  * vector or half of one, so vectorizing along pixels (dwconv.c) leaves most lanes idle,
@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "dwconv_nhwc_ukernel.h"
+#include "dwconv_ring.h"
 #include "internal.h"
 #include "mcr.h"
 #include "parallel.h"
@@ -143,48 +144,48 @@ struct dw_job {
  * wider than 16 channels, not only the first, gained nothing. Always inlined: gcc takes a
  * function that only prefetches for one without side effects and drops the call. */
 MCR_ALWAYS_INLINE void prefetch_next_row(const struct dw_job *j, const float *xb,
-                                         const long *held, const float *ynext, long g0,
-                                         long oy)
+                                         const struct mcr_dw_ring *ring, const float *ynext,
+                                         long g0, long oy)
 {
     const long c = j->c, kh = j->kh;
     for (long r = kh > j->sh ? kh - j->sh : 0; r < kh; r++) {
         const long iy = oy * j->sh + r - j->pt;
-        if (iy < 0 || iy >= j->h || held[iy % kh] == iy) continue;
+        if (iy < 0 || iy >= j->h || mcr_dw_ring_holds(ring, iy)) continue;
         const float *xr = xb + iy * j->wd * c + g0 / j->mult;
         for (long t = 0; t < j->wd; t++) MCR_PREFETCH(xr + t * c);
     }
     for (long t = 0; t < j->ow; t++) MCR_PREFETCH(ynext + t * j->k + g0);
 }
 
+/* What fill_input_row copies from: channels [g0, g0 + kc) of image xb. */
+struct dw_fill {
+    const struct dw_job *j;
+    const float *xb;
+    long g0, kc;
+};
+
+static void fill_input_row(const void *ctx, float *dst, long iy)
+{
+    const struct dw_fill *f = ctx;
+    const struct dw_job *j = f->j;
+    fill_row(dst, f->xb + iy * j->wd * j->c, j->wd, j->c, j->mult, j->wp, j->pl, f->g0, f->kc);
+}
+
 /* Output rows [oy0, oy1) of channels [g0, g0 + kc) of image b, with a ring of input rows
- * started empty (so a chunk of rows comes out as it does inside the whole image). */
+ * started empty (dwconv_ring.h). */
 static void dw_rows(const struct dw_job *j, float *scratch, long b, long g0, long oy0, long oy1)
 {
-    const long c = j->c, h = j->h, wd = j->wd, k = j->k, wp = j->wp, kh = j->kh;
+    const long k = j->k, wp = j->wp, kh = j->kh;
     const long kc = k - g0 < j->gmax ? k - g0 : j->gmax;
-    const float *xb = j->x + b * h * wd * c, *zero = scratch + kh * wp * j->gmax;
+    const struct dw_fill f = {j, j->x + b * j->h * j->wd * j->c, g0, kc};
     float *yb = j->y + b * j->oh * j->ow * k;
-    const float *rows[MCR_DWCONV_MAX_TAPS]; /* kh <= kh * kw <= MCR_DWCONV_MAX_TAPS */
-    long held[MCR_DWCONV_MAX_TAPS];         /* the input row in each ring slot, or -1 */
-    for (long s = 0; s < kh; s++) held[s] = -1;
+    const float *rows[MCR_DWCONV_MAX_TAPS];
+    struct mcr_dw_ring ring;
+    mcr_dw_ring_start(&ring, scratch, scratch + kh * wp * j->gmax, kh, wp * kc, j->h);
     for (long oy = oy0; oy < oy1; oy++) {
-        /* The window's kh input rows are consecutive, so their slots differ. */
-        for (long r = 0; r < kh; r++) {
-            const long iy = oy * j->sh + r - j->pt;
-            if (iy < 0 || iy >= h) {
-                rows[r] = zero;
-                continue;
-            }
-            const long slot = iy % kh;
-            float *dst = scratch + slot * wp * kc;
-            if (held[slot] != iy) {
-                fill_row(dst, xb + iy * wd * c, wd, c, j->mult, wp, j->pl, g0, kc);
-                held[slot] = iy;
-            }
-            rows[r] = dst;
-        }
+        mcr_dw_ring_window(&ring, rows, oy * j->sh - j->pt, fill_input_row, &f);
         float *yrow = yb + oy * j->ow * k;
-        if (oy + 1 < oy1) prefetch_next_row(j, xb, held, yrow + j->ow * k, g0, oy + 1);
+        if (oy + 1 < oy1) prefetch_next_row(j, f.xb, &ring, yrow + j->ow * k, g0, oy + 1);
         MCR_DWCONV_NHWC_UKERNEL(rows, kh, j->kw, j->sw, j->w + g0, j->bias ? j->bias + g0 : NULL,
                                 yrow + g0, j->ow, kc, k);
         /* One group: the epilogue while the row is in L1. */
