@@ -2,9 +2,9 @@
  * an inline function: a caller whose n is a constant -- the GEMM on a full tile, NR
  * wide -- gets loops of constant length, which gcc compiles to straight vector code (a
  * call per row with a run-time length measured 28% slower for GELU under AVX-512, 13%
- * under AVX2), and the epilogue's kind is tested once per tile. The residual is laid out
- * as y: element offset + r * ldy + i. mcr_epilogue_f32 is one row of it, out of line.
- * Internal. */
+ * under AVX2), and the epilogue's kind is tested once per tile. Row r of the residual is
+ * element offset + r * ldr (ldr is y's ldy, unless y is a copy of the rows elsewhere: a
+ * GEMM tile in a buffer). mcr_epilogue_f32 is one row of it, out of line. Internal. */
 #ifndef MCR_EPILOGUE_H
 #define MCR_EPILOGUE_H
 
@@ -12,7 +12,7 @@
 #include "mcr.h"
 
 static inline void mcr_epilogue_rows(const struct mcr_epilogue *ep, float *y, long ldy,
-                                     long rows, long n, long offset)
+                                     long ldr, long rows, long n, long offset)
 {
     if (!ep) return;
     if (ep->act == MCR_GELU_ERF) { /* the common case, as its own loop */
@@ -36,7 +36,7 @@ static inline void mcr_epilogue_rows(const struct mcr_epilogue *ep, float *y, lo
     if (ep->residual) {
         for (long r = 0; r < rows; r++) {
             float *row = y + r * ldy;
-            const float *res = ep->residual + offset + r * ldy;
+            const float *res = ep->residual + offset + r * ldr;
             for (long i = 0; i < n; i++) row[i] += res[i];
         }
     }

@@ -88,16 +88,16 @@ static void edge_tile_in(float *ct, const float *ctile, long ldc, long in, long 
 
 /* The epilogue of a finished tile, while it is in L1; a full tile's rows with the
  * constant width NR (epilogue.h). The residual is laid out as c, so its offset is the
- * element's. */
+ * element's and its rows ldc apart. */
 static void tile_epilogue(const struct mcr_epilogue *ep, float *ctile, long ldc, long rows,
                           long cols, long offset)
 {
     if (cols == NR) {
-        mcr_epilogue_rows(ep, ctile, ldc, rows, NR, offset);
+        mcr_epilogue_rows(ep, ctile, ldc, ldc, rows, NR, offset);
     } else if (cols == NR / 2) { /* a half-width edge (MCi2's 80 and 240 channels) */
-        mcr_epilogue_rows(ep, ctile, ldc, rows, NR / 2, offset);
+        mcr_epilogue_rows(ep, ctile, ldc, ldc, rows, NR / 2, offset);
     } else {
-        mcr_epilogue_rows(ep, ctile, ldc, rows, cols, offset);
+        mcr_epilogue_rows(ep, ctile, ldc, ldc, rows, cols, offset);
     }
 }
 
@@ -148,14 +148,33 @@ static long even_slab(long k)
     return (chunks + slabs - 1) / slabs * MCR_GEMM_CHUNK;
 }
 
+/* Whether the rows of c lie a multiple of 4 KB apart (ldc = 1024, 2048, 3072, ... floats:
+ * MCi3's and MCi4's 1x1 convs to 1024-8192 channels, ViT-B/16's 3072-wide first MLP
+ * layer), so that a tile's 2 x MR row pieces fall into one set of L1 (64 sets of 64-byte
+ * lines on AMD Zen 3-5 and Intel's cores since Sunny Cove alike) and evict each other: the
+ * micro-kernel adds each chunk of k onto c's rows and the epilogue reads them back just
+ * after. gemm_slabs then takes a full tile through a contiguous buffer and writes c once,
+ * with the same bits (the buffer only holds c's running sum). Measured (AMD EPYC Zen 5,
+ * AVX-512): alone, with GELU, the median of 7 alternations, 256 x 512 -> 2048 233 -> 248
+ * GFLOP/s, 197 x 768 -> 3072 239 -> 250, 1024 x 256 -> 1024 223 -> 235; in the models
+ * (ab.py, medians) ViT-B/16 0.986-0.992 of the time (x86-64-v3 0.990), MCi3 0.987, MCi4
+ * level (0.996-1.004). Taking also the strides at which only some rows lie 4 KB apart
+ * (256, 512, 768: rows 4 or 2 apart), faster alone (1024 x 768 -> 256 237 -> 246, 256 x
+ * 2048 -> 512 236 -> 246), made MCi0 reparam 1.009-1.012 of the time: not taken. */
+static int rows_alias(long ldc)
+{
+    return ldc % 1024 == 0;
+}
+
 static void gemm_slabs(const float *a, long lda, const float *b, float *c, long ldc, long m,
                        long k, long n, const float *row_bias, const float *col_bias,
                        const struct mcr_epilogue *ep, long ep_offset)
 {
-    float ct[MR * NR];   /* an edge tile of c */
+    float ct[MR * NR];   /* an edge tile of c, or a full one whose rows alias */
     float cbt[NR];       /* the panel's column bias, zero-padded to NR */
     const long tiles = (m + MR - 1) / MR;
     const long slab = even_slab(k);
+    const int alias = rows_alias(ldc);
     for (long j0 = 0; j0 < n; j0 += NR) {
         const long jn = n - j0 < NR ? n - j0 : NR;
         const float *cb = panel_bias(col_bias, j0, jn, cbt);
@@ -183,6 +202,17 @@ static void gemm_slabs(const float *a, long lda, const float *b, float *c, long 
                 }
                 const float *rb = row_bias ? row_bias + i0 : NULL;
                 float *ctile = c + i0 * ldc + j0;
+                if (jn == NR && in == MR && alias) {
+                    /* through ct (rows_alias): c read for a slab after the first, and
+                     * written once */
+                    const size_t row = NR * sizeof(float);
+                    for (long r = 0; acc && r < MR; r++) memcpy(ct + r * NR, ctile + r * ldc, row);
+                    MCR_GEMM_UKERNEL(kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, ct, NR,
+                                     rb, cb, acc, pf, pf_rows);
+                    if (last) mcr_epilogue_rows(ep, ct, NR, ldc, MR, NR, ep_offset + (ctile - c));
+                    for (long r = 0; r < MR; r++) memcpy(ctile + r * ldc, ct + r * NR, row);
+                    continue;
+                }
                 if (jn == NR && in == MR) {
                     MCR_GEMM_UKERNEL(kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, ctile, ldc,
                                      rb, cb, acc, pf, pf_rows);
@@ -221,7 +251,7 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
     const int b_panels = flags & MCR_GEMM_B_PANELS;
     float bp[KC * NR];   /* packed block of b */
     float at[MR * KC];   /* a's last rows, zero-padded to MR */
-    float ct[MR * NR];   /* an edge tile of c */
+    float ct[MR * NR];   /* an edge tile of c, or a full one whose rows alias */
     float cbt[NR];       /* the panel's column bias, zero-padded to NR */
     float rbt[MR];       /* the last rows' bias, zero-padded to MR */
     if (k == 0) { /* no block to start from the bias: c is the bias */

@@ -85,5 +85,5 @@ void mcr_unary_f32(enum mcr_unary_op op, const float *x, float *y, long n,
 
 void mcr_epilogue_f32(const struct mcr_epilogue *ep, float *y, long offset, long n)
 {
-    mcr_epilogue_rows(ep, y, n, 1, n, offset);
+    mcr_epilogue_rows(ep, y, n, n, 1, n, offset);
 }

@@ -528,13 +528,18 @@ static void test_matmul(void **state)
      * one packed block (64 or 256 rows, by ISA) so that sums run across blocks, and k over
      * two slabs of pre-packed b (gemm.c, 1024 rows) ending in a short one; pre-packed b's
      * edges of 16 columns (the half-width kernel in place), under 16 (through a copy) and
-     * over 16 (the full-width kernel through a copy). */
-    const long shapes[][3] = {{1, 1, 1}, {7, 13, 5}, {17, 33, 19}, {64, 48, 31}, {24, 40, 67},
-                              {13, 300, 40}, {9, 530, 33}, {11, 2100, 35}, {10, 70, 48},
-                              {19, 1100, 80}, {5, 9, 56}};
+     * over 16 (the full-width kernel through a copy). The last two with c's rows a multiple
+     * of 4 KB apart, whose full tiles pre-packed b takes through a buffer (gemm.c,
+     * rows_alias): one slab and two. */
+    const long shapes[][4] = {{1, 1, 1, 0},    {7, 13, 5, 0},     {17, 33, 19, 0},
+                              {64, 48, 31, 0}, {24, 40, 67, 0},   {13, 300, 40, 0},
+                              {9, 530, 33, 0}, {11, 2100, 35, 0}, {10, 70, 48, 0},
+                              {19, 1100, 80, 0}, {5, 9, 56, 0},   {17, 200, 72, 1024},
+                              {19, 1100, 80, 2048}};
     for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
         const long m = shapes[t][0], k = shapes[t][1], n = shapes[t][2];
-        const long lda = k + 3, ldb = n + 2, ldc = n + 1; /* leading dims wider than rows */
+        /* leading dims wider than rows */
+        const long lda = k + 3, ldb = n + 2, ldc = shapes[t][3] ? shapes[t][3] : n + 1;
         float *a = randv(m * lda), *b = randv(k * ldb), *bias = randv(n);
         float *c = randv(m * ldc);
         double *ref = malloc((size_t)(m * ldc) * sizeof(double));
@@ -592,7 +597,7 @@ static void test_matmul(void **state)
             mcr_matmul_packed_f32(a, bpk, use_bias ? bias : NULL, c, m, k, n, lda, ldc, &gelu,
                                   NULL);
             assert_close(c, gelu_ref, m * ldc, 1e-5, 1e-5);
-            free(gelu_ref), free(bpk);
+            free(gelu_ref);
             /* With an epilogue: relu, then a residual laid out like c. */
             float *res = randv(m * ldc);
             for (long i = 0; i < m; i++)
@@ -601,7 +606,10 @@ static void test_matmul(void **state)
             const struct mcr_epilogue ep = {MCR_RELU, 0.0f, 0.0f, res};
             mcr_matmul_f32(a, b, use_bias ? bias : NULL, c, m, k, n, lda, ldb, ldc, &ep);
             assert_close(c, ref, m * ldc, 1e-5, 1e-5);
-            free(res);
+            mcr_matmul_packed_f32(a, bpk, use_bias ? bias : NULL, c, m, k, n, lda, ldc, &ep,
+                                  NULL);
+            assert_close(c, ref, m * ldc, 1e-5, 1e-5);
+            free(res), free(bpk);
         }
         free(a), free(b), free(bias), free(c), free(ref);
     }
