@@ -158,9 +158,10 @@ static long even_slab(long k)
  * AVX-512): alone, with GELU, the median of 7 alternations, 256 x 512 -> 2048 233 -> 248
  * GFLOP/s, 197 x 768 -> 3072 239 -> 250, 1024 x 256 -> 1024 223 -> 235; in the models
  * (ab.py, medians) ViT-B/16 0.986-0.992 of the time over three runs (x86-64-v3 0.990),
- * MCi3 and MCi4 level (0.987-1.004; x86-64-v3 MCi4 1.000). Taking also the strides at which only some rows lie 4 KB apart
- * (256, 512, 768: rows 4 or 2 apart), faster alone (1024 x 768 -> 256 237 -> 246, 256 x
- * 2048 -> 512 236 -> 246), made MCi0 reparam 1.009-1.012 of the time: not taken. */
+ * MCi3 and MCi4 level (0.987-1.004; x86-64-v3 MCi4 1.000). Taking also the strides at
+ * which only some rows lie 4 KB apart (256, 512, 768: rows 4 or 2 apart), faster alone
+ * (1024 x 768 -> 256 237 -> 246, 256 x 2048 -> 512 236 -> 246), made MCi0 reparam
+ * 1.009-1.012 of the time: not taken. */
 static int rows_alias(long ldc)
 {
     return ldc % 1024 == 0;
