@@ -86,18 +86,18 @@ static void edge_tile_in(float *ct, const float *ctile, long ldc, long in, long 
     }
 }
 
-/* The epilogue of a finished tile, while it is in L1; a full tile's rows with the
- * constant width NR (epilogue.h). The residual is laid out as c, so its offset is the
- * element's and its rows ldc apart. */
-static void tile_epilogue(const struct mcr_epilogue *ep, float *ctile, long ldc, long rows,
-                          long cols, long offset)
+/* The epilogue of a finished tile, while it is in L1 (in c, rows ldt apart, or in a copy);
+ * a full tile's rows with the constant width NR (epilogue.h). The residual is laid out as
+ * c, so its offset is the element's and its rows ldc apart. */
+static void tile_epilogue(const struct mcr_epilogue *ep, float *tile, long ldt, long ldc,
+                          long rows, long cols, long offset)
 {
     if (cols == NR) {
-        mcr_epilogue_rows(ep, ctile, ldc, ldc, rows, NR, offset);
+        mcr_epilogue_rows(ep, tile, ldt, ldc, rows, NR, offset);
     } else if (cols == NR / 2) { /* a half-width edge (MCi2's 80 and 240 channels) */
-        mcr_epilogue_rows(ep, ctile, ldc, ldc, rows, NR / 2, offset);
+        mcr_epilogue_rows(ep, tile, ldt, ldc, rows, NR / 2, offset);
     } else {
-        mcr_epilogue_rows(ep, ctile, ldc, ldc, rows, cols, offset);
+        mcr_epilogue_rows(ep, tile, ldt, ldc, rows, cols, offset);
     }
 }
 
@@ -203,35 +203,26 @@ static void gemm_slabs(const float *a, long lda, const float *b, float *c, long 
                 }
                 const float *rb = row_bias ? row_bias + i0 : NULL;
                 float *ctile = c + i0 * ldc + j0;
-                if (jn == NR && in == MR && alias) {
-                    /* through ct (rows_alias): c read for a slab after the first, and
-                     * written once */
-                    const size_t row = NR * sizeof(float);
-                    for (long r = 0; acc && r < MR; r++) memcpy(ct + r * NR, ctile + r * ldc, row);
-                    MCR_GEMM_UKERNEL(kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, ct, NR,
-                                     rb, cb, acc, pf, pf_rows);
-                    if (last) mcr_epilogue_rows(ep, ct, NR, ldc, MR, NR, ep_offset + (ctile - c));
-                    for (long r = 0; r < MR; r++) memcpy(ctile + r * ldc, ct + r * NR, row);
-                    continue;
-                }
+                long width = NR;
+                const mcr_gemm_rows_ukernel fn = cols_ukernel(jn, &width);
+                /* Through ct: edge columns narrower than the kernel (it writes the copy's
+                 * rows whole, zero-padded), or a full tile whose rows of c alias
+                 * (rows_alias): c read for a slab after the first, and written once. */
+                const int via_ct = jn != width || (in == MR && alias);
+                float *out = via_ct ? ct : ctile;
+                const long ldo = via_ct ? NR : ldc;
+                if (via_ct && acc) edge_tile_in(ct, ctile, ldc, in, in, jn);
                 if (jn == NR && in == MR) {
-                    MCR_GEMM_UKERNEL(kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, ctile, ldc,
+                    MCR_GEMM_UKERNEL(kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, out, ldo,
                                      rb, cb, acc, pf, pf_rows);
-                } else {
-                    long width;
-                    const mcr_gemm_rows_ukernel fn = cols_ukernel(jn, &width);
-                    if (jn == width) { /* the last rows, or a half-width edge: in place */
-                        fn(in, kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, ctile, ldc,
-                           rb, cb, acc, pf, pf_rows);
-                    } else { /* edge columns: through a zero-padded copy of the tile */
-                        /* else the kernel writes the copy's rows whole */
-                        if (acc) edge_tile_in(ct, ctile, ldc, in, in, jn);
-                        fn(in, kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, ct, NR, rb,
-                           cb, acc, pf, pf_rows);
-                        for (long r = 0; r < in; r++) copy_cols(ctile + r * ldc, ct + r * NR, jn);
-                    }
+                } else { /* the last rows, or edge columns */
+                    fn(in, kc, a + i0 * lda + p0, lda, bslab, MCR_GEMM_PANEL, out, ldo, rb, cb,
+                       acc, pf, pf_rows);
                 }
-                if (last) tile_epilogue(ep, ctile, ldc, in, jn, ep_offset + (ctile - c));
+                if (last) tile_epilogue(ep, out, ldo, ldc, in, jn, ep_offset + (ctile - c));
+                if (via_ct) {
+                    for (long r = 0; r < in; r++) copy_cols(ctile + r * ldc, ct + r * NR, jn);
+                }
             }
         }
     }
@@ -347,7 +338,7 @@ void mcr_gemm_panels_f32(const float *a, long lda, const float *b, long ldb, flo
                     for (long r = 0; r < in; r++) copy_cols(ctile + r * ldc, ct + r * NR, jn);
                 }
                 if (last) { /* the tile's sums are complete and still in L1 */
-                    tile_epilogue(ep, ctile, ldc, in, jn, ep_offset + (ctile - c));
+                    tile_epilogue(ep, ctile, ldc, ldc, in, jn, ep_offset + (ctile - c));
                 }
             }
         }
